@@ -1,0 +1,53 @@
+"""Gemini code execution for LangChain and LangGraph.
+
+- `ChatGeminiCodeExecution`: a chat model whose answers keep every part Gemini sent.
+- `GeminiCodeExecutionTool`: Gemini's sandbox as a tool for an agent on any model.
+- `CodeExecutionReport`: the answer, the code runs, their outputs and charts.
+- `langchain_gemini_codeexec.testing`: an offline Gemini endpoint for tests.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from langchain_gemini_codeexec.chat_models import ChatGeminiCodeExecution
+    from langchain_gemini_codeexec.errors import (
+        BlockedPromptError,
+        GeminiAPIError,
+        GeminiCodeExecutionError,
+        GeminiConnectionError,
+        GeminiTimeoutError,
+        IncompleteResponseError,
+        InvalidMessageError,
+    )
+    from langchain_gemini_codeexec.report import CodeExecutionReport, CodeRun
+    from langchain_gemini_codeexec.tools import GeminiCodeExecutionTool
+
+# Imported on first use: a plain `import langchain_gemini_codeexec` stays cheap.
+_EXPORTS = {
+    "ChatGeminiCodeExecution": "chat_models",
+    "GeminiCodeExecutionTool": "tools",
+    "CodeExecutionReport": "report",
+    "CodeRun": "report",
+    "BlockedPromptError": "errors",
+    "GeminiAPIError": "errors",
+    "GeminiCodeExecutionError": "errors",
+    "GeminiConnectionError": "errors",
+    "GeminiTimeoutError": "errors",
+    "IncompleteResponseError": "errors",
+    "InvalidMessageError": "errors",
+}
+
+__all__ = sorted(_EXPORTS)
+__version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'langchain_gemini_codeexec' has no attribute {name!r}")
+    value = getattr(import_module(f"langchain_gemini_codeexec.{module}"), name)
+    globals()[name] = value
+    return value

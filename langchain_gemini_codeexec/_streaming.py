@@ -1,0 +1,128 @@
+"""Streaming state: SSE chunks (response JSON) to `AIMessageChunk`s.
+
+One `StreamState` per stream. It reuses the whole-response mapping part by part with one
+`Linker`, so that adding all chunks gives the same message as `invoke` on the same
+response (CONTRACT.md section 3): same blocks, same ids, same metadata, same usage.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from langchain_core.messages import AIMessageChunk
+
+from langchain_gemini_codeexec._from_gemini import (
+    Block,
+    Linker,
+    blocked_reason,
+    candidate_parts,
+    first_candidate,
+    head_metadata,
+    part_to_block,
+    tail_metadata,
+    usage_to_metadata,
+)
+from langchain_gemini_codeexec.errors import BlockedPromptError, IncompleteResponseError
+
+_MERGEABLE = ("text", "reasoning")
+
+
+def _usage_delta(current: dict[str, Any], previous: dict[str, Any] | None) -> dict[str, Any]:
+    """Gemini sends running totals; LangChain adds chunk usage up, so send differences."""
+    if previous is None:
+        return current
+    delta: dict[str, Any] = {}
+    for key, value in current.items():
+        before = previous.get(key)
+        if isinstance(value, dict):
+            delta[key] = _usage_delta(value, before if isinstance(before, dict) else None)
+        else:
+            delta[key] = value - (before if isinstance(before, int) else 0)
+    return delta
+
+
+class StreamState:
+    """Turns each SSE chunk into an `AIMessageChunk`, remembering what linking needs."""
+
+    def __init__(self, requested_model: str) -> None:
+        self.requested_model = requested_model
+        self.linker = Linker()
+        self.next_index = 0
+        self.open_text: tuple[str, int] | None = None  # (block type, index) of a text run
+        self.usage: dict[str, Any] | None = None
+        self.started = False
+        self.finished = False
+        self.chunks = 0
+        self.tail: dict[str, Any] = {}
+
+    def _index(self, block: Block) -> int:
+        """Adjacent unsigned text deltas share an index; every other block gets its own."""
+        kind = block["type"]
+        if kind in _MERGEABLE and "extras" not in block:
+            if self.open_text is not None and self.open_text[0] == kind:
+                return self.open_text[1]
+            self.open_text = (kind, self.next_index)
+        else:
+            self.open_text = None
+        self.next_index += 1
+        return self.next_index - 1
+
+    def _stream_block(self, block: Block) -> Block:
+        block["index"] = self._index(block)
+        if block["type"] == "tool_call":
+            # LangChain turns these back into tool_call blocks on the last chunk.
+            chunk_block: Block = {
+                "type": "tool_call_chunk",
+                "id": block["id"],
+                "name": block["name"],
+                "args": json.dumps(block["args"]),
+                "index": block["index"],
+            }
+            if "extras" in block:
+                chunk_block["extras"] = block["extras"]
+            return chunk_block
+        return block
+
+    def chunk(self, response: dict[str, Any]) -> AIMessageChunk:
+        self.chunks += 1
+        reason = blocked_reason(response)
+        if reason is not None:
+            raise BlockedPromptError(reason, response.get("promptFeedback"))
+        if self.linker.response_id is None and response.get("responseId"):
+            self.linker.response_id = response["responseId"]
+        blocks = [
+            self._stream_block(part_to_block(part, self.linker))
+            for part in candidate_parts(first_candidate(response))
+        ]
+        metadata: dict[str, Any] = {}
+        if not self.started:
+            self.started = True
+            metadata.update(head_metadata(response, self.requested_model))
+        self.tail.update(tail_metadata(response))
+        fields: dict[str, Any] = {"content": blocks}
+        if "finish_reason" in self.tail and not self.finished:
+            self.finished = True
+            metadata.update(self.tail)
+            fields["chunk_position"] = "last"
+        metadata["output_version"] = "v1"
+        fields["response_metadata"] = metadata
+        usage = usage_to_metadata(response.get("usageMetadata"))
+        if usage is not None:
+            fields["usage_metadata"] = _usage_delta(usage, self.usage)
+            self.usage = usage
+        calls = [b for b in blocks if b["type"] == "tool_call_chunk"]
+        if calls:
+            fields["tool_call_chunks"] = [
+                {"type": "tool_call_chunk", "id": b["id"], "name": b["name"], "args": b["args"], "index": b["index"]}
+                for b in calls
+            ]
+        return AIMessageChunk(**fields)
+
+    def check_complete(self) -> None:
+        """A stream that ended before Gemini said it was finished is not an answer."""
+        if not self.finished:
+            raise IncompleteResponseError(
+                f"the stream ended after {self.chunks} chunks without a finishReason: the "
+                "answer is incomplete (connection cut or truncated); retry the request"
+            )

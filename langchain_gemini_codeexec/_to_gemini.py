@@ -1,0 +1,528 @@
+"""Messages to Gemini: pure functions from LangChain messages to request `contents`.
+
+Our own blocks go back byte for byte (the inverse of `_from_gemini`); blocks made by
+langchain-google-genai and other providers' code-interpreter blocks are accepted too.
+Anything that cannot be mapped raises `InvalidMessageError` naming the message index and
+the block, before a request is sent: nothing is skipped silently.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import mimetypes
+from collections.abc import Sequence
+from typing import Any
+
+from langchain_core.messages import (
+    AIMessage,
+    BaseMessage,
+    ChatMessage,
+    FunctionMessage,
+    HumanMessage,
+    SystemMessage,
+    ToolMessage,
+)
+
+from langchain_gemini_codeexec._from_gemini import CODE_TOOL_NAME, PROVIDER, RESULT_BLOCK_TYPE
+from langchain_gemini_codeexec.errors import InvalidMessageError
+
+Part = dict[str, Any]
+
+_MEDIA_BLOCKS = ("image", "file", "audio", "video")
+# Outcomes as langchain-google-genai stores them (ints of the SDK enum).
+_INT_OUTCOMES = {
+    0: "OUTCOME_UNSPECIFIED",
+    1: "OUTCOME_OK",
+    2: "OUTCOME_FAILED",
+    3: "OUTCOME_DEADLINE_EXCEEDED",
+}
+_OUTCOMES = frozenset(_INT_OUTCOMES.values())
+# The key langchain-google-genai keeps function-call signatures under.
+_LC_GOOGLE_SIGNATURES = "__gemini_function_call_thought_signatures__"
+# Magic numbers that name an image's type when a block forgot its mime type.
+_IMAGE_MAGIC = {
+    b"\x89PNG": "image/png",
+    b"\xff\xd8\xff": "image/jpeg",
+    b"GIF8": "image/gif",
+    b"RIFF": "image/webp",
+}
+
+
+# --- helpers ---------------------------------------------------------------------------
+
+
+def _fail(index: int, what: str) -> InvalidMessageError:
+    return InvalidMessageError(f"messages[{index}]: {what}")
+
+
+def _check_base64(data: Any, index: int, where: str) -> str:
+    """Validate base64 (standard or URL-safe) once, without keeping the decoded bytes."""
+    if not isinstance(data, str) or not data:
+        raise _fail(index, f"{where}: 'base64' must be a non-empty base64 string")
+    try:
+        base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        try:
+            base64.urlsafe_b64decode(data.encode("ascii"))
+            if any(c in data for c in "+/"):
+                raise ValueError("mixed alphabets") from None
+        except (binascii.Error, ValueError, UnicodeEncodeError):
+            raise _fail(index, f"{where}: 'base64' is not valid base64 data") from None
+    return data
+
+
+def _sniff_image(data: str) -> str | None:
+    try:
+        head = base64.b64decode(data[:16] + "=" * (-len(data[:16]) % 4))
+    except (binascii.Error, ValueError):
+        return None
+    for magic, mime in _IMAGE_MAGIC.items():
+        if head.startswith(magic):
+            return mime
+    return None
+
+
+def _mime_type(block: dict[str, Any], index: int, where: str, *, source: str = "") -> str:
+    mime = block.get("mime_type") or block.get("mimeType")
+    if isinstance(mime, str) and "/" in mime:
+        return mime
+    if mime is not None:
+        raise _fail(index, f"{where}: mime_type {mime!r} is not a mime type like 'image/png'")
+    guessed = None
+    if block.get("type") == "image" and isinstance(block.get("base64"), str):
+        guessed = _sniff_image(block["base64"])
+    if guessed is None and source:
+        guessed = mimetypes.guess_type(source)[0]
+    if guessed is None:
+        raise _fail(
+            index,
+            f"{where}: a {block.get('type')!r} block needs 'mime_type' (for example "
+            "'image/png', 'text/csv', 'application/pdf')",
+        )
+    return guessed
+
+
+def _data_url(url: str, index: int, where: str) -> Part:
+    header, sep, data = url.partition(",")
+    if not sep or not header.endswith(";base64"):
+        raise _fail(index, f"{where}: only base64 'data:' URLs are supported")
+    mime = header[len("data:") : -len(";base64")]
+    if "/" not in mime:
+        raise _fail(index, f"{where}: the data URL names no mime type")
+    return {"inlineData": {"mimeType": mime, "data": _check_base64(data, index, where)}}
+
+
+def _file_uri(file_id: str, file_base: str) -> str:
+    """A Files API name ("files/abc") becomes the URI Gemini expects."""
+    if "://" in file_id:
+        return file_id
+    return f"{file_base.rstrip('/')}/{file_id.lstrip('/')}"
+
+
+def media_part(block: dict[str, Any], index: int, where: str, file_base: str) -> Part:
+    """A standard image/file/audio/video block from a user (validated)."""
+    if isinstance(block.get("base64"), str) or "data" in block:
+        data = block.get("base64", block.get("data"))
+        mime = _mime_type(block, index, where)
+        return {"inlineData": {"mimeType": mime, "data": _check_base64(data, index, where)}}
+    url = block.get("url")
+    if isinstance(url, str) and url:
+        if url.startswith("data:"):
+            return _data_url(url, index, where)
+        return {"fileData": {"mimeType": _mime_type(block, index, where, source=url), "fileUri": url}}
+    file_id = block.get("file_id") or block.get("id")
+    if isinstance(file_id, str) and file_id and block.get("file_id"):
+        uri = _file_uri(file_id, file_base)
+        return {"fileData": {"mimeType": _mime_type(block, index, where, source=uri), "fileUri": uri}}
+    raise _fail(index, f"{where}: a {block.get('type')!r} block needs 'base64', 'url' or 'file_id'")
+
+
+def _image_url_part(block: dict[str, Any], index: int, where: str) -> Part:
+    value = block.get("image_url")
+    url = value.get("url") if isinstance(value, dict) else value
+    if not isinstance(url, str) or not url:
+        raise _fail(index, f"{where}: 'image_url' needs a 'url'")
+    if url.startswith("data:"):
+        return _data_url(url, index, where)
+    mime = mimetypes.guess_type(url)[0] or "image/jpeg"
+    return {"fileData": {"mimeType": mime, "fileUri": url}}
+
+
+def _text_plain_part(block: dict[str, Any], index: int, where: str) -> Part:
+    mime = block.get("mime_type") or "text/plain"
+    if isinstance(block.get("base64"), str):
+        return {"inlineData": {"mimeType": mime, "data": _check_base64(block["base64"], index, where)}}
+    text = block.get("text")
+    if not isinstance(text, str):
+        raise _fail(index, f"{where}: a 'text-plain' block needs 'text' or 'base64'")
+    return {"inlineData": {"mimeType": mime, "data": base64.b64encode(text.encode()).decode()}}
+
+
+# --- our own blocks back to parts (the inverse of _from_gemini) --------------------------
+
+
+def _restore(part: Part, payload_key: str | None, extras: dict[str, Any]) -> Part:
+    """Put back what `_from_gemini` kept in extras: absent fields, unmapped keys, signature."""
+    if payload_key is not None:
+        payload = part[payload_key]
+        for key in extras.get("absent", ()):
+            payload.pop(key, None)
+        fields = extras.get("fields")
+        if isinstance(fields, dict):
+            payload.update(fields)
+    rest = extras.get("part")
+    if isinstance(rest, dict):
+        part.update(rest)
+    signature = extras.get("signature")
+    if isinstance(signature, str) and signature:
+        part["thoughtSignature"] = signature
+    return part
+
+
+def _language(args: dict[str, Any], extras: dict[str, Any]) -> Any:
+    if "language" in extras:
+        return extras["language"]
+    language = args.get("language", "python")
+    return language.upper() if isinstance(language, str) else "PYTHON"
+
+
+def _outcome(block: dict[str, Any], extras: dict[str, Any]) -> Any:
+    if "outcome" in extras:
+        outcome = extras["outcome"]
+        return _INT_OUTCOMES.get(outcome, outcome) if isinstance(outcome, int) else outcome
+    if extras.get("block_type") == RESULT_BLOCK_TYPE:
+        return None  # Gemini sent this result without an outcome
+    return "OUTCOME_OK" if block.get("status", "success") == "success" else "OUTCOME_FAILED"
+
+
+def _output_text(output: Any) -> str:
+    if output is None:
+        return ""
+    if isinstance(output, str):
+        return output
+    if isinstance(output, list) and all(isinstance(o, dict) for o in output):
+        # Other providers' interpreter outputs: [{"type": "logs", "logs": "..."}]
+        texts = [str(o.get("logs", o.get("text", ""))) for o in output]
+        if any(texts):
+            return "".join(texts)
+    return json.dumps(output, ensure_ascii=False)
+
+
+class _AIContext:
+    """What converting one AI message needs to know about the message itself."""
+
+    def __init__(self, message: AIMessage, index: int) -> None:
+        self.index = index
+        provider = message.response_metadata.get("model_provider")
+        # Ids and signatures from another provider mean nothing to Gemini.
+        self.own = provider in (None, PROVIDER)
+        self.code_ids: set[str] = set()
+        self.lc_signatures: dict[str, Any] = message.additional_kwargs.get(_LC_GOOGLE_SIGNATURES) or {}
+
+    def keep_id(self, block: dict[str, Any], extras: dict[str, Any]) -> bool:
+        return self.own and not extras.get("synthetic_id") and bool(block.get("id"))
+
+
+def _ai_block_to_part(block: Any, ctx: _AIContext, position: int) -> Part | None:
+    where = f"content[{position}]"
+    if isinstance(block, str):
+        return {"text": block} if block else None
+    if not isinstance(block, dict):
+        raise _fail(ctx.index, f"{where}: {type(block).__name__} is not a content block")
+    kind = block.get("type")
+    extras = block.get("extras") if ctx.own else None
+    extras = extras if isinstance(extras, dict) else {}
+    if kind == "text":
+        return _restore({"text": block.get("text", "")}, None, extras)
+    if kind == "reasoning":
+        return _restore({"text": block.get("reasoning", ""), "thought": True}, None, extras)
+    if kind == "thinking":  # langchain-google-genai v0
+        part: Part = {"text": block.get("thinking", ""), "thought": True}
+        if ctx.own and isinstance(block.get("signature"), str):
+            part["thoughtSignature"] = block["signature"]
+        return part
+    if kind == "server_tool_call":
+        if block.get("name") not in (CODE_TOOL_NAME, "code_execution", "python"):
+            raise _fail(
+                ctx.index,
+                f"{where}: server tool {block.get('name')!r} has no Gemini equivalent; "
+                f"only {CODE_TOOL_NAME!r} calls can be replayed",
+            )
+        args = block.get("args") if isinstance(block.get("args"), dict) else {}
+        assert isinstance(args, dict)
+        code: Part = {"code": args.get("code", ""), "language": _language(args, extras)}
+        if ctx.keep_id(block, extras):
+            code["id"] = block["id"]
+        if block.get("id"):
+            ctx.code_ids.add(block["id"])
+        return _restore({"executableCode": code}, "executableCode", extras)
+    if kind == "executable_code":  # langchain-google-genai v0
+        language = block.get("language", "PYTHON")
+        return {
+            "executableCode": {
+                "code": block.get("executable_code", ""),
+                "language": str(getattr(language, "value", language)).upper(),
+            }
+        }
+    if kind == "server_tool_result":
+        tool_call_id = block.get("tool_call_id")
+        is_code = (
+            extras.get("block_type") == "code_execution_result"
+            or tool_call_id in ctx.code_ids
+            or isinstance((block.get("extras") or {}).get("outcome"), int)
+        )
+        if not is_code:
+            raise _fail(
+                ctx.index,
+                f"{where}: a server tool result for call {tool_call_id!r}, which is not a "
+                "code_interpreter call in this message, has no Gemini equivalent",
+            )
+        foreign_extras = block.get("extras") if isinstance(block.get("extras"), dict) else {}
+        outcome = _outcome(block, extras or foreign_extras or {})
+        result: Part = {}
+        if outcome is not None:
+            result["outcome"] = outcome
+        result["output"] = _output_text(block.get("output"))
+        if ctx.keep_id({"id": tool_call_id}, extras):
+            result["id"] = tool_call_id
+        return _restore({"codeExecutionResult": result}, "codeExecutionResult", extras)
+    if kind == "code_execution_result":  # langchain-google-genai v0
+        outcome = block.get("outcome", 1)
+        return {
+            "codeExecutionResult": {
+                "outcome": _INT_OUTCOMES.get(outcome, outcome) if isinstance(outcome, int) else outcome,
+                "output": block.get("code_execution_result", ""),
+            }
+        }
+    if kind in _MEDIA_BLOCKS:
+        if isinstance(block.get("base64"), str) and ctx.own:
+            # Our own media goes back as it came, without decoding it again.
+            inline: Part = {"data": block["base64"]}
+            if "mime_type" in block:
+                inline = {"mimeType": block["mime_type"], **inline}
+            return _restore({"inlineData": inline}, "inlineData", extras)
+        part = media_part(block, ctx.index, where, "")
+        payload_key = "inlineData" if "inlineData" in part else "fileData"
+        return _restore(part, payload_key, extras)
+    if kind in ("tool_call", "function_call"):
+        name = block.get("name")
+        if not isinstance(name, str) or not name:
+            raise _fail(ctx.index, f"{where}: a tool_call block needs a 'name'")
+        args = block.get("args", {})
+        if not isinstance(args, dict):
+            raise _fail(ctx.index, f"{where}: tool_call 'args' must be a JSON object")
+        call: Part = {"name": name, "args": args}
+        if ctx.keep_id(block, extras):
+            call = {"id": block["id"], **call}
+        part = _restore({"functionCall": call}, "functionCall", extras)
+        signature = ctx.lc_signatures.get(block.get("id"))
+        if ctx.own and signature and "thoughtSignature" not in part:
+            part["thoughtSignature"] = signature
+        return part
+    if kind == "tool_call_chunk":
+        raw_args = block.get("args") or "{}"
+        try:
+            parsed = json.loads(raw_args) if isinstance(raw_args, str) else raw_args
+        except json.JSONDecodeError:
+            raise _fail(ctx.index, f"{where}: tool_call_chunk args are not complete JSON") from None
+        return _ai_block_to_part({**block, "type": "tool_call", "args": parsed}, ctx, position)
+    if kind == "non_standard":
+        value = block.get("value")
+        if ctx.own and isinstance(value, dict):
+            return value
+        raise _fail(ctx.index, f"{where}: a non_standard block from another provider cannot be sent to Gemini")
+    if kind == "image_url":
+        return _image_url_part(block, ctx.index, where)
+    raise _fail(ctx.index, f"{where}: block type {kind!r} cannot be sent to Gemini from an AI message")
+
+
+def _ai_parts(message: AIMessage, index: int) -> list[Part]:
+    ctx = _AIContext(message, index)
+    content = message.content
+    blocks: Sequence[Any] = [content] if isinstance(content, str) else content
+    parts: list[Part] = []
+    seen_calls: set[str] = set()
+    for position, block in enumerate(blocks):
+        if isinstance(block, dict) and block.get("type") in ("tool_call", "tool_call_chunk"):
+            seen_calls.add(block.get("id") or "")
+        part = _ai_block_to_part(block, ctx, position)
+        if part is not None:
+            parts.append(part)
+    # Tool calls known only from `tool_calls` (string content, other providers).
+    for call in message.tool_calls:
+        if (call.get("id") or "") not in seen_calls:
+            tool_block = {"type": "tool_call", "name": call["name"], "args": call["args"], "id": call.get("id")}
+            converted = _ai_block_to_part(tool_block, ctx, len(parts))
+            if converted is not None:
+                parts.append(converted)
+    return parts
+
+
+# --- user, system and tool messages ----------------------------------------------------
+
+
+def _user_block_to_part(block: Any, index: int, position: int, file_base: str) -> Part:
+    where = f"content[{position}]"
+    if isinstance(block, str):
+        return {"text": block}
+    if not isinstance(block, dict):
+        raise _fail(index, f"{where}: {type(block).__name__} is not a content block")
+    kind = block.get("type")
+    if kind == "text":
+        text = block.get("text")
+        if not isinstance(text, str):
+            raise _fail(index, f"{where}: a text block needs a string 'text'")
+        return {"text": text}
+    if kind in _MEDIA_BLOCKS:
+        return media_part(block, index, where, file_base)
+    if kind == "image_url":
+        return _image_url_part(block, index, where)
+    if kind == "text-plain":
+        return _text_plain_part(block, index, where)
+    if kind == "non_standard" and isinstance(block.get("value"), dict):
+        return dict(block["value"])
+    raise _fail(
+        index,
+        f"{where}: block type {kind!r} is not supported in a user message; use 'text', "
+        "'image', 'file', 'audio', 'video', 'text-plain', 'image_url' or 'non_standard'",
+    )
+
+
+def _user_parts(message: BaseMessage, index: int, file_base: str) -> list[Part]:
+    content = message.content
+    if isinstance(content, str):
+        return [{"text": content}]
+    return [_user_block_to_part(b, index, i, file_base) for i, b in enumerate(content)]
+
+
+def _system_parts(message: BaseMessage, index: int) -> list[Part]:
+    content = message.content
+    if isinstance(content, str):
+        return [{"text": content}]
+    parts = []
+    for position, block in enumerate(content):
+        if isinstance(block, str):
+            parts.append({"text": block})
+        elif isinstance(block, dict) and block.get("type") == "text":
+            parts.append({"text": block.get("text", "")})
+        else:
+            kind = block.get("type") if isinstance(block, dict) else type(block).__name__
+            raise _fail(index, f"content[{position}]: a system message takes text only, not {kind!r}")
+    return parts
+
+
+def _tool_response(message: ToolMessage) -> dict[str, Any]:
+    content = message.content
+    if message.status == "error":
+        return {"error": content if isinstance(content, str) else _output_text(content)}
+    if isinstance(content, str):
+        try:
+            parsed = json.loads(content)
+        except json.JSONDecodeError:
+            return {"output": content}
+        return parsed if isinstance(parsed, dict) else {"output": parsed}
+    texts = [b if isinstance(b, str) else b.get("text") for b in content]
+    if all(isinstance(t, str) for t in texts):
+        return {"output": "".join(t for t in texts if isinstance(t, str))}
+    return {"output": [b for b in content if isinstance(b, str) or b.get("type") == "text"]}
+
+
+def _tool_part(
+    message: ToolMessage, index: int, calls: dict[str, tuple[str, bool]], file_base: str
+) -> Part:
+    found = calls.get(message.tool_call_id)
+    if found is None:
+        raise _fail(
+            index,
+            f"ToolMessage answers tool_call_id {message.tool_call_id!r}, but no earlier AI "
+            "message has a tool call with that id",
+        )
+    name, send_id = found
+    response: Part = {"name": message.name or name, "response": _tool_response(message)}
+    if send_id:
+        response = {"id": message.tool_call_id, **response}
+    content = message.content
+    if isinstance(content, list):
+        media = [
+            media_part(b, index, f"content[{i}]", file_base)
+            for i, b in enumerate(content)
+            if isinstance(b, dict) and b.get("type") in _MEDIA_BLOCKS
+        ]
+        if media:
+            response["parts"] = media
+    return {"functionResponse": response}
+
+
+def _register_calls(message: AIMessage, calls: dict[str, tuple[str, bool]]) -> None:
+    own = message.response_metadata.get("model_provider") in (None, PROVIDER)
+    synthetic = set()
+    if isinstance(message.content, list):
+        for block in message.content:
+            if isinstance(block, dict) and block.get("type") == "tool_call":
+                extras = block.get("extras") or {}
+                if extras.get("synthetic_id"):
+                    synthetic.add(block.get("id"))
+    for call in message.tool_calls:
+        call_id = call.get("id")
+        if call_id:
+            calls[call_id] = (call["name"], own and call_id not in synthetic)
+
+
+def messages_to_contents(
+    messages: Sequence[BaseMessage], *, file_base: str = ""
+) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """(systemInstruction, contents) for a conversation, validated before any request."""
+    if not messages:
+        raise InvalidMessageError("messages: the conversation is empty; send at least one message")
+    system_parts: list[Part] = []
+    contents: list[dict[str, Any]] = []
+    calls: dict[str, tuple[str, bool]] = {}
+    for index, message in enumerate(messages):
+        if isinstance(message, SystemMessage) or (
+            isinstance(message, ChatMessage) and message.role == "system"
+        ):
+            system_parts.extend(_system_parts(message, index))
+        elif isinstance(message, AIMessage) or (
+            isinstance(message, ChatMessage) and message.role in ("assistant", "model", "ai")
+        ):
+            if isinstance(message, AIMessage):
+                _register_calls(message, calls)
+                parts = _ai_parts(message, index)
+            else:
+                parts = _ai_parts(AIMessage(content=message.content), index)
+            if parts:
+                contents.append({"role": "model", "parts": parts})
+        elif isinstance(message, ToolMessage):
+            part = _tool_part(message, index, calls, file_base)
+            previous = contents[-1] if contents else None
+            if previous is not None and previous.get("_tool_turn"):
+                previous["parts"].append(part)
+            else:
+                contents.append({"role": "user", "parts": [part], "_tool_turn": True})
+        elif isinstance(message, HumanMessage) or (
+            isinstance(message, ChatMessage) and message.role in ("user", "human")
+        ):
+            parts = _user_parts(message, index, file_base)
+            if not parts:
+                raise _fail(index, "the user message has no content")
+            contents.append({"role": "user", "parts": parts})
+        elif isinstance(message, FunctionMessage):
+            raise _fail(index, "FunctionMessage is not supported; use ToolMessage with a tool_call_id")
+        else:
+            role = getattr(message, "role", message.type)
+            raise _fail(
+                index,
+                f"message type {message.type!r} (role {role!r}) is not supported; use System, "
+                "Human, AI or Tool messages",
+            )
+    for content in contents:
+        content.pop("_tool_turn", None)
+    if not contents:
+        raise InvalidMessageError(
+            "messages: there is nothing for the model to answer (only system messages); add a "
+            "HumanMessage"
+        )
+    system = {"parts": system_parts} if system_parts else None
+    return system, contents

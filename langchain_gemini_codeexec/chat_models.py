@@ -1,0 +1,587 @@
+"""`ChatGeminiCodeExecution`: a LangChain chat model for Gemini with code execution on."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from operator import itemgetter
+from typing import Any, Literal
+
+from google.genai import Client
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel, LanguageModelInput
+from langchain_core.language_models.base import LangSmithParams
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.runnables import Runnable, RunnableLambda, RunnableMap, RunnablePassthrough
+from langchain_core.utils import secret_from_env
+from langchain_core.utils.function_calling import convert_to_json_schema
+from pydantic import AliasChoices, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
+
+from langchain_gemini_codeexec import _tools
+from langchain_gemini_codeexec._client import RetryPolicy, Transport, build_client, files_base
+from langchain_gemini_codeexec._from_gemini import blocked_reason, response_to_message_fields
+from langchain_gemini_codeexec._streaming import StreamState
+from langchain_gemini_codeexec._to_gemini import messages_to_contents
+from langchain_gemini_codeexec.errors import BlockedPromptError, InvalidMessageError
+
+DEFAULT_MODEL = "gemini-2.5-flash"
+
+# Per-call keyword arguments (from `invoke(..., **kw)` or `.bind(**kw)`) we understand.
+_CALL_OPTIONS = frozenset(
+    {
+        "model",
+        "temperature",
+        "max_output_tokens",
+        "max_tokens",
+        "top_p",
+        "top_k",
+        "seed",
+        "thinking_budget",
+        "thinking_level",
+        "include_thoughts",
+        "safety_settings",
+        "code_execution",
+        "tools",
+        "tool_choice",
+        "response_mime_type",
+        "response_json_schema",
+        "generation_config",
+        "cached_content",
+        "labels",
+        "allow_mixed_tools",
+    }
+)
+# Keys LangChain itself passes down to `_generate`; not ours to judge.
+_LANGCHAIN_KWARGS = frozenset({"ls_structured_output_format", "stream_usage"})
+_THINKING_LEVELS = ("minimal", "low", "medium", "high")
+
+
+def _env_flag(name: str) -> bool | None:
+    value = os.environ.get(name)
+    if value is None:
+        return None
+    return value.strip().lower() in ("1", "true", "yes")
+
+
+class ChatGeminiCodeExecution(BaseChatModel):
+    """Gemini with its built-in code execution tool, as a LangChain chat model.
+
+    The model writes Python, Google runs it in a sandbox, the model reads the result and
+    answers. Every part of the answer (text, code, results, charts, thoughts, signatures,
+    function calls) becomes a standard v1 content block, and goes back to Gemini unchanged
+    when the message is part of a later conversation.
+
+    Configured like the google-genai SDK: the Gemini Developer API with `api_key` (or
+    `GOOGLE_API_KEY` / `GEMINI_API_KEY`), or Vertex AI with `vertexai=True`, `project`,
+    `location` (or `GOOGLE_GENAI_USE_VERTEXAI`, `GOOGLE_CLOUD_PROJECT`,
+    `GOOGLE_CLOUD_LOCATION`).
+
+    Example:
+        ```python
+        from langchain_gemini_codeexec import ChatGeminiCodeExecution
+
+        llm = ChatGeminiCodeExecution(model="gemini-2.5-flash")
+        msg = llm.invoke("What is the sum of the first 50 prime numbers? Run code for it.")
+        for block in msg.content_blocks:
+            print(block["type"], block)
+        ```
+    """
+
+    model_config = ConfigDict(populate_by_name=True, arbitrary_types_allowed=True)
+
+    model: str = Field(default=DEFAULT_MODEL, min_length=1)
+    """Gemini model name, e.g. `gemini-2.5-flash` or `gemini-3-flash-preview`."""
+    code_execution: bool = True
+    """Send the code execution tool. `False` sends none (a plain Gemini chat model)."""
+
+    api_key: SecretStr | None = Field(
+        default_factory=secret_from_env(["GOOGLE_API_KEY", "GEMINI_API_KEY"], default=None),
+        validation_alias=AliasChoices("api_key", "google_api_key"),
+    )
+    """Gemini API key; read from `GOOGLE_API_KEY`, then `GEMINI_API_KEY`."""
+    vertexai: bool | None = None
+    """Use Vertex AI; default from `GOOGLE_GENAI_USE_VERTEXAI`."""
+    project: str | None = None
+    """Google Cloud project for Vertex AI; default from `GOOGLE_CLOUD_PROJECT`."""
+    location: str | None = None
+    """Vertex AI location; default from `GOOGLE_CLOUD_LOCATION`, else `global`."""
+    credentials: Any = Field(default=None, exclude=True)
+    """`google.auth` credentials for Vertex AI (default: application default credentials)."""
+    base_url: str | None = None
+    """Override the API endpoint (a proxy, or `langchain_gemini_codeexec.testing`)."""
+    api_version: str | None = None
+    """API version (`v1beta`, `v1`, ...); default: the SDK's."""
+    timeout: float | None = Field(default=None, gt=0)
+    """Seconds each HTTP request may take."""
+    max_retries: int = Field(default=2, ge=0)
+    """Retries of 408/429/5xx answers and connection errors, with backoff."""
+    retry_initial_delay: float = Field(default=1.0, ge=0)
+    """First backoff delay in seconds (doubled each retry, with jitter)."""
+    retry_max_delay: float = Field(default=60.0, ge=0)
+    """Cap on one retry delay, also on a delay the server asks for."""
+    default_headers: dict[str, str] | None = None
+    """Extra HTTP headers sent with every request."""
+
+    temperature: float | None = Field(default=None, ge=0.0, le=2.0)
+    max_output_tokens: int | None = Field(
+        default=None, gt=0, validation_alias=AliasChoices("max_output_tokens", "max_tokens")
+    )
+    top_p: float | None = Field(default=None, ge=0.0, le=1.0)
+    top_k: int | None = Field(default=None, gt=0)
+    stop: list[str] | None = Field(default=None, validation_alias=AliasChoices("stop", "stop_sequences"))
+    seed: int | None = None
+    thinking_budget: int | None = Field(default=None, ge=-1)
+    """Thinking tokens budget (`0` off, `-1` dynamic); Gemini 2.5 models."""
+    thinking_level: Literal["minimal", "low", "medium", "high"] | None = None
+    """Thinking level; Gemini 3 models."""
+    include_thoughts: bool | None = None
+    """Return thought summaries as `reasoning` blocks."""
+    safety_settings: list[dict[str, str]] | dict[str, str] | None = None
+    """`[{"category": ..., "threshold": ...}]`, or `{category: threshold}`."""
+    allow_mixed_tools: bool = False
+    """Send built-in and function tools together even to a Gemini 1.x/2.x model."""
+    streaming: bool = False
+    """`invoke` streams under the hood (callbacks see each chunk)."""
+
+    client: Any = Field(default=None, exclude=True)
+    """A prebuilt `google.genai.Client` to use instead of building one."""
+
+    output_version: str | None = "v1"
+
+    _client: Client | None = PrivateAttr(default=None)
+    _transport: Transport | None = PrivateAttr(default=None)
+    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+
+    @model_validator(mode="after")
+    def _check_settings(self) -> ChatGeminiCodeExecution:
+        if self.client is not None and not isinstance(self.client, Client):
+            raise ValueError("client: pass a google.genai.Client (or leave it unset)")
+        if self.vertexai is None:
+            self.vertexai = bool(_env_flag("GOOGLE_GENAI_USE_VERTEXAI"))
+        if self.vertexai:
+            self.project = self.project or os.environ.get("GOOGLE_CLOUD_PROJECT")
+            self.location = self.location or os.environ.get("GOOGLE_CLOUD_LOCATION") or "global"
+        if (
+            self.client is None
+            and not self.vertexai
+            and (self.api_key is None or not self.api_key.get_secret_value())
+        ):
+            raise ValueError(
+                "api_key: no Gemini API key. Pass api_key=..., set GOOGLE_API_KEY or "
+                "GEMINI_API_KEY, or use Vertex AI (vertexai=True with project/location)"
+            )
+        if self.retry_max_delay < self.retry_initial_delay:
+            raise ValueError("retry_max_delay must be >= retry_initial_delay")
+        return self
+
+    # --- LangChain plumbing ------------------------------------------------------------
+
+    @property
+    def _llm_type(self) -> str:
+        return "gemini-code-execution"
+
+    @property
+    def lc_secrets(self) -> dict[str, str]:
+        return {"api_key": "GOOGLE_API_KEY", "google_api_key": "GOOGLE_API_KEY"}
+
+    @classmethod
+    def is_lc_serializable(cls) -> bool:
+        return True
+
+    @classmethod
+    def get_lc_namespace(cls) -> list[str]:
+        return ["langchain_gemini_codeexec", "chat_models"]
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "code_execution": self.code_execution,
+            "vertexai": self.vertexai,
+            "temperature": self.temperature,
+            "max_output_tokens": self.max_output_tokens,
+            "top_p": self.top_p,
+            "top_k": self.top_k,
+            "thinking_budget": self.thinking_budget,
+            "thinking_level": self.thinking_level,
+        }
+
+    def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
+        params = LangSmithParams(
+            ls_provider="google_genai",
+            ls_model_name=kwargs.get("model", self.model),
+            ls_model_type="chat",
+        )
+        temperature = kwargs.get("temperature", self.temperature)
+        if temperature is not None:
+            params["ls_temperature"] = temperature
+        max_tokens = kwargs.get("max_output_tokens", kwargs.get("max_tokens", self.max_output_tokens))
+        if max_tokens is not None:
+            params["ls_max_tokens"] = max_tokens
+        if stop or self.stop:
+            params["ls_stop"] = stop or self.stop
+        return params
+
+    # --- client --------------------------------------------------------------------------
+
+    def _get_transport(self) -> Transport:
+        """One client per model instance, built on first use and then reused."""
+        transport = self._transport
+        if transport is not None:
+            return transport
+        with self._lock:
+            if self._transport is None:
+                client = self.client or build_client(
+                    api_key=self.api_key.get_secret_value() if self.api_key else None,
+                    vertexai=bool(self.vertexai),
+                    project=self.project,
+                    location=self.location,
+                    credentials=self.credentials,
+                    base_url=self.base_url,
+                    api_version=self.api_version,
+                    timeout=self.timeout,
+                    headers=self.default_headers,
+                )
+                retry = RetryPolicy(self.max_retries, self.retry_initial_delay, self.retry_max_delay)
+                self._client = client
+                self._transport = Transport(client, retry)
+            return self._transport
+
+    @property
+    def genai_client(self) -> Client:
+        """The `google.genai.Client` this model talks through (e.g. for the Files API)."""
+        self._get_transport()
+        assert self._client is not None
+        return self._client
+
+    # --- request -------------------------------------------------------------------------
+
+    def _request(
+        self, messages: Sequence[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
+        """(model, request body) for a call, validated before anything is sent."""
+        unknown = set(kwargs) - _CALL_OPTIONS - _LANGCHAIN_KWARGS
+        if unknown:
+            raise InvalidMessageError(
+                f"unknown call option(s) {sorted(unknown)}; supported: {sorted(_CALL_OPTIONS)}"
+            )
+        option: Callable[[str], Any] = lambda name: kwargs.get(name, getattr(self, name, None))  # noqa: E731
+        model = option("model")
+        if not isinstance(model, str) or not model:
+            raise InvalidMessageError("model: must be a non-empty model name")
+        system, contents = messages_to_contents(messages, file_base=files_base(self._get_client()))
+        body: dict[str, Any] = {"contents": contents}
+        if system is not None:
+            body["systemInstruction"] = system
+
+        code_execution = bool(option("code_execution"))
+        bound = [_tools.format_tool(t) for t in kwargs.get("tools") or ()]
+        tools = _tools.build_tools(bound, code_execution)
+        names = _tools.function_names(tools)
+        if tools:
+            body["tools"] = tools
+        config = _tools.tool_config(kwargs.get("tool_choice"), names)
+        builtin = any("functionDeclarations" not in t for t in tools)
+        if names and builtin:
+            if _tools.is_legacy_model(model) and not option("allow_mixed_tools"):
+                raise InvalidMessageError(
+                    f"tools: {model} cannot combine code execution (or another built-in tool) "
+                    "with function tools in one request. Either use code_execution=False and "
+                    "give your agent GeminiCodeExecutionTool, or use a Gemini 3 model. "
+                    "(allow_mixed_tools=True sends the request anyway.)"
+                )
+            config["includeServerSideToolInvocations"] = True
+        if config:
+            body["toolConfig"] = config
+
+        generation = self._generation_config(option, stop)
+        if generation:
+            body["generationConfig"] = generation
+        safety = option("safety_settings")
+        if safety:
+            body["safetySettings"] = _safety_settings(safety)
+        if option("cached_content"):
+            body["cachedContent"] = option("cached_content")
+        if option("labels"):
+            body["labels"] = option("labels")
+        return model, body
+
+    def _generation_config(self, option: Callable[[str], Any], stop: list[str] | None) -> dict[str, Any]:
+        max_tokens = option("max_output_tokens")
+        if max_tokens is None:
+            max_tokens = option("max_tokens")
+        values = {
+            "temperature": option("temperature"),
+            "topP": option("top_p"),
+            "topK": option("top_k"),
+            "maxOutputTokens": max_tokens,
+            "stopSequences": stop or option("stop"),
+            "seed": option("seed"),
+            "responseMimeType": option("response_mime_type"),
+            "responseJsonSchema": option("response_json_schema"),
+        }
+        for name, value in (("max_output_tokens", max_tokens), ("top_k", values["topK"])):
+            if value is not None and (not isinstance(value, int) or value <= 0):
+                raise InvalidMessageError(f"{name}: must be a positive integer, got {value!r}")
+        temperature = values["temperature"]
+        if temperature is not None and not (isinstance(temperature, (int, float)) and 0 <= temperature <= 2):
+            raise InvalidMessageError(f"temperature: must be between 0 and 2, got {temperature!r}")
+        config = {k: v for k, v in values.items() if v is not None}
+        thinking = {
+            "thinkingBudget": option("thinking_budget"),
+            "thinkingLevel": option("thinking_level"),
+            "includeThoughts": option("include_thoughts"),
+        }
+        level = thinking["thinkingLevel"]
+        if level is not None and level not in _THINKING_LEVELS:
+            raise InvalidMessageError(f"thinking_level: {level!r} is not one of {_THINKING_LEVELS}")
+        thinking = {k: v for k, v in thinking.items() if v is not None}
+        if thinking:
+            config["thinkingConfig"] = thinking
+        extra = option("generation_config")
+        if isinstance(extra, dict):
+            config.update(extra)
+        return config
+
+    def _get_client(self) -> Client:
+        self._get_transport()
+        assert self._client is not None
+        return self._client
+
+    # --- responses -----------------------------------------------------------------------
+
+    @staticmethod
+    def _result(response: dict[str, Any], model: str) -> ChatResult:
+        reason = blocked_reason(response)
+        if reason is not None:
+            raise BlockedPromptError(reason, response.get("promptFeedback"))
+        message = AIMessage(**response_to_message_fields(response, model))
+        return ChatResult(generations=[ChatGeneration(message=message)])
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        if self.streaming:
+            chunks = list(self._stream(messages, stop, run_manager, **kwargs))
+            return _from_chunks(chunks)
+        model, body = self._request(messages, stop, kwargs)
+        return self._result(self._get_transport().generate(model, body), model)
+
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        if self.streaming:
+            chunks = [c async for c in self._astream(messages, stop, run_manager, **kwargs)]
+            return _from_chunks(chunks)
+        model, body = self._request(messages, stop, kwargs)
+        return self._result(await self._get_transport().agenerate(model, body), model)
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        model, body = self._request(messages, stop, kwargs)
+        state = StreamState(model)
+        for response in self._get_transport().stream(model, body):
+            chunk = ChatGenerationChunk(message=state.chunk(response))
+            if run_manager is not None:
+                run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+            yield chunk
+        state.check_complete()
+
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        model, body = self._request(messages, stop, kwargs)
+        state = StreamState(model)
+        async for response in self._get_transport().astream(model, body):
+            chunk = ChatGenerationChunk(message=state.chunk(response))
+            if run_manager is not None:
+                await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+            yield chunk
+        state.check_complete()
+
+    def get_num_tokens_from_messages(
+        self, messages: list[BaseMessage], tools: Sequence[Any] | None = None
+    ) -> int:
+        """Tokens of a conversation, as Gemini's `countTokens` counts them."""
+        _, contents = messages_to_contents(messages, file_base=files_base(self._get_client()))
+        answer = self._get_transport().count_tokens(self.model, {"contents": contents})
+        return int(answer.get("totalTokens", 0))
+
+    # --- tools and structured output -----------------------------------------------------
+
+    def bind_tools(
+        self,
+        tools: Sequence[Any],
+        *,
+        tool_choice: str | bool | dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, AIMessage]:
+        """Bind function tools (and Gemini built-ins) beside code execution.
+
+        Accepts LangChain tools, functions, pydantic models, JSON schemas and built-in tool
+        dicts (`{"code_execution": {}}`, `{"google_search": {}}`, `{"url_context": {}}`).
+        On Gemini 3 models, built-in and function tools are combined with
+        `toolConfig.includeServerSideToolInvocations`; Gemini 1.x/2.x models cannot do that
+        and get a clear error unless `allow_mixed_tools=True`.
+        """
+        formatted = [_tools.format_tool(tool) for tool in tools]
+        model = kwargs.get("model", self.model)
+        code_execution = kwargs.get("code_execution", self.code_execution)
+        all_tools = _tools.build_tools(formatted, code_execution)
+        names = _tools.function_names(all_tools)
+        _tools.tool_config(tool_choice, names)  # validate now, not at the first call
+        if (
+            names
+            and any("functionDeclarations" not in t for t in all_tools)
+            and _tools.is_legacy_model(model)
+            and not kwargs.get("allow_mixed_tools", self.allow_mixed_tools)
+        ):
+            raise InvalidMessageError(
+                f"bind_tools: {model} cannot combine code execution (or another built-in tool) "
+                "with function tools in one request. Either construct the model with "
+                "code_execution=False and give your agent GeminiCodeExecutionTool, or use a "
+                "Gemini 3 model (e.g. gemini-3-flash-preview). allow_mixed_tools=True forces "
+                "the request through."
+            )
+        if tool_choice is not None:
+            kwargs["tool_choice"] = tool_choice
+        return super().bind(tools=formatted, **kwargs)
+
+    def with_structured_output(
+        self,
+        schema: dict[str, Any] | type,
+        *,
+        include_raw: bool = False,
+        method: Literal["json_schema", "function_calling", "json_mode"] = "json_schema",
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, dict[str, Any] | Any]:
+        """Answers in a schema: pydantic, TypedDict or JSON schema.
+
+        `json_schema` (default) sends Gemini's `responseJsonSchema`; on Gemini 3 the model can
+        run code first and then answer in the schema. Gemini 1.x/2.x reject a response
+        schema together with code execution: use `code_execution=False` for those, or
+        compute first and format with a second model (see README).
+        """
+        if kwargs:
+            raise InvalidMessageError(f"with_structured_output: unknown arguments {sorted(kwargs)}")
+        if method not in ("json_schema", "function_calling", "json_mode"):
+            raise InvalidMessageError(
+                f"method: {method!r} is not one of 'json_schema', 'function_calling', 'json_mode'"
+            )
+        is_pydantic = isinstance(schema, type) and hasattr(schema, "model_validate")
+        llm: Runnable[LanguageModelInput, BaseMessage]
+        if method == "function_calling":
+            name = _tools.format_tool(schema)["functionDeclarations"][0]["name"]
+            llm = self.bind_tools([schema], tool_choice=name, ls_structured_output_format={
+                "kwargs": {"method": method}, "schema": convert_to_json_schema(schema)
+            })
+            parser: Runnable[Any, Any] = RunnableLambda(
+                lambda message: _parse_tool_call(message, name, schema if is_pydantic else None)
+            )
+        else:
+            if self.code_execution and _tools.is_legacy_model(self.model) and method == "json_schema":
+                raise InvalidMessageError(
+                    f"with_structured_output: {self.model} cannot use a response schema together "
+                    "with code execution. Use a Gemini 3 model, or ChatGeminiCodeExecution("
+                    "code_execution=False) for formatting after a computing step, or "
+                    "method='function_calling' with allow_mixed_tools=True."
+                )
+            bind: dict[str, Any] = {"response_mime_type": "application/json"}
+            if method == "json_schema":
+                bind["response_json_schema"] = _json_schema(schema)
+            bind["ls_structured_output_format"] = {
+                "kwargs": {"method": method},
+                "schema": convert_to_json_schema(schema) if method == "json_schema" else schema,
+            }
+            llm = self.bind(**bind)
+            parser = RunnableLambda(lambda message: _parse_json(message, schema if is_pydantic else None))
+        if not include_raw:
+            return llm | parser
+        parsed = RunnablePassthrough.assign(
+            parsed=itemgetter("raw") | parser, parsing_error=lambda _: None
+        )
+        no_parse = RunnablePassthrough.assign(parsed=lambda _: None)
+        return RunnableMap(raw=llm) | parsed.with_fallbacks(
+            [no_parse], exception_key="parsing_error"
+        )
+
+
+def _json_schema(schema: dict[str, Any] | type) -> dict[str, Any]:
+    if isinstance(schema, type) and hasattr(schema, "model_json_schema"):
+        return dict(schema.model_json_schema())
+    return convert_to_json_schema(schema)
+
+
+def _final_text(message: BaseMessage) -> str:
+    return message.text if isinstance(message, AIMessage) else str(message.content)
+
+
+def _parse_json(message: BaseMessage, model: Any) -> Any:
+    text = _final_text(message).strip()
+    if text.startswith("```"):
+        text = text.strip("`").removeprefix("json").strip()
+    data = json.loads(text)
+    return model.model_validate(data) if model is not None else data
+
+
+def _parse_tool_call(message: BaseMessage, name: str, model: Any) -> Any:
+    calls = [c for c in getattr(message, "tool_calls", []) if c["name"] == name]
+    if not calls:
+        return None
+    args = calls[0]["args"]
+    return model.model_validate(args) if model is not None else args
+
+
+def _safety_settings(value: list[dict[str, str]] | dict[str, str]) -> list[dict[str, str]]:
+    if isinstance(value, dict):
+        return [{"category": str(k), "threshold": str(v)} for k, v in value.items()]
+    settings = []
+    for i, item in enumerate(value):
+        if not isinstance(item, dict) or "category" not in item or "threshold" not in item:
+            raise InvalidMessageError(
+                f"safety_settings[{i}]: needs 'category' and 'threshold', got {item!r}"
+            )
+        settings.append({"category": str(item["category"]), "threshold": str(item["threshold"])})
+    return settings
+
+
+def _from_chunks(chunks: list[ChatGenerationChunk]) -> ChatResult:
+    if not chunks:
+        raise BlockedPromptError("EMPTY_STREAM")
+    total = chunks[0]
+    for chunk in chunks[1:]:
+        total += chunk
+    message = total.message
+    assert isinstance(message, AIMessageChunk)
+    content = [
+        {k: v for k, v in block.items() if k != "index"} if isinstance(block, dict) else block
+        for block in message.content
+    ]
+    final = AIMessage(
+        content=content,
+        response_metadata=message.response_metadata,
+        usage_metadata=message.usage_metadata,
+        tool_calls=message.tool_calls,
+        id=message.id,
+    )
+    return ChatResult(generations=[ChatGeneration(message=final)])
