@@ -40,7 +40,19 @@ _EXPORTS = {
     "InvalidMessageError": "errors",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "BlockedPromptError",
+    "ChatGeminiCodeExecution",
+    "CodeExecutionReport",
+    "CodeRun",
+    "GeminiAPIError",
+    "GeminiCodeExecutionError",
+    "GeminiCodeExecutionTool",
+    "GeminiConnectionError",
+    "GeminiTimeoutError",
+    "IncompleteResponseError",
+    "InvalidMessageError",
+]
 __version__ = "0.1.0"
 
 

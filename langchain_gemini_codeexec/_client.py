@@ -156,17 +156,6 @@ def convert_error(exc: BaseException, attempts: int = 1) -> BaseException:
     return exc
 
 
-def _reraise(exc: BaseException, attempts: int = 1, suffix: str = "") -> BaseException:
-    """What to raise for `exc`: our typed error chained to it, or `exc` unchanged."""
-    converted = convert_error(exc, attempts)
-    if converted is exc:
-        return exc
-    if suffix:
-        converted.args = (f"{converted.args[0] if converted.args else converted}{suffix}",)
-    converted.__cause__ = exc
-    return converted
-
-
 def _retryable(exc: BaseException) -> bool:
     if isinstance(exc, errors.APIError):
         return exc.code in RETRYABLE_CODES
@@ -195,9 +184,14 @@ class RetryPolicy:
                 return call()
             except Exception as exc:
                 if retry >= self.max_retries or not _retryable(exc):
-                    raise _reraise(exc, retry + 1)
+                    converted = convert_error(exc, retry + 1)
+                    if converted is exc:
+                        raise
+                    raise converted from exc
                 pause = self.delay(retry, exc)
-                logger.info("Gemini request failed (%s); retry %d in %.2fs", _name(exc), retry + 1, pause)
+                logger.info(
+                    "Gemini request failed (%s); retry %d in %.2fs", _name(exc), retry + 1, pause
+                )
                 time.sleep(pause)
                 retry += 1
 
@@ -208,9 +202,14 @@ class RetryPolicy:
                 return await call()
             except Exception as exc:
                 if retry >= self.max_retries or not _retryable(exc):
-                    raise _reraise(exc, retry + 1)
+                    converted = convert_error(exc, retry + 1)
+                    if converted is exc:
+                        raise
+                    raise converted from exc
                 pause = self.delay(retry, exc)
-                logger.info("Gemini request failed (%s); retry %d in %.2fs", _name(exc), retry + 1, pause)
+                logger.info(
+                    "Gemini request failed (%s); retry %d in %.2fs", _name(exc), retry + 1, pause
+                )
                 await asyncio.sleep(pause)
                 retry += 1
 
@@ -281,7 +280,11 @@ class Transport:
         except GeminiCodeExecutionError:
             raise
         except Exception as exc:
-            raise _reraise(exc, suffix=f" (the stream broke after {count} chunks)")
+            converted = convert_error(exc)
+            if converted is exc:
+                raise
+            converted.args = (f"{converted} (the stream broke after {count} chunks)",)
+            raise converted from exc
 
     async def astream(self, model: str, body: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
         api = self.client._api_client
@@ -302,7 +305,11 @@ class Transport:
         except GeminiCodeExecutionError:
             raise
         except Exception as exc:
-            raise _reraise(exc, suffix=f" (the stream broke after {count} chunks)")
+            converted = convert_error(exc)
+            if converted is exc:
+                raise
+            converted.args = (f"{converted} (the stream broke after {count} chunks)",)
+            raise converted from exc
         finally:
             close = getattr(events, "aclose", None)
             if close is not None:

@@ -93,7 +93,9 @@ def _text_block(part: dict[str, Any]) -> Block:
     if not isinstance(text, str):
         return non_standard_block(part)
     if part.get("thought") is True:
-        return _finish_extras({"type": "reasoning", "reasoning": text}, part, ("text", "thought"), {})
+        return _finish_extras(
+            {"type": "reasoning", "reasoning": text}, part, ("text", "thought"), {}
+        )
     return _finish_extras({"type": "text", "text": text}, part, ("text",), {})
 
 

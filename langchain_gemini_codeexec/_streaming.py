@@ -114,7 +114,13 @@ class StreamState:
         calls = [b for b in blocks if b["type"] == "tool_call_chunk"]
         if calls:
             fields["tool_call_chunks"] = [
-                {"type": "tool_call_chunk", "id": b["id"], "name": b["name"], "args": b["args"], "index": b["index"]}
+                {
+                    "type": "tool_call_chunk",
+                    "id": b["id"],
+                    "name": b["name"],
+                    "args": b["args"],
+                    "index": b["index"],
+                }
                 for b in calls
             ]
         return AIMessageChunk(**fields)

@@ -131,11 +131,15 @@ def media_part(block: dict[str, Any], index: int, where: str, file_base: str) ->
     if isinstance(url, str) and url:
         if url.startswith("data:"):
             return _data_url(url, index, where)
-        return {"fileData": {"mimeType": _mime_type(block, index, where, source=url), "fileUri": url}}
+        return {
+            "fileData": {"mimeType": _mime_type(block, index, where, source=url), "fileUri": url}
+        }
     file_id = block.get("file_id") or block.get("id")
     if isinstance(file_id, str) and file_id and block.get("file_id"):
         uri = _file_uri(file_id, file_base)
-        return {"fileData": {"mimeType": _mime_type(block, index, where, source=uri), "fileUri": uri}}
+        return {
+            "fileData": {"mimeType": _mime_type(block, index, where, source=uri), "fileUri": uri}
+        }
     raise _fail(index, f"{where}: a {block.get('type')!r} block needs 'base64', 'url' or 'file_id'")
 
 
@@ -153,7 +157,9 @@ def _image_url_part(block: dict[str, Any], index: int, where: str) -> Part:
 def _text_plain_part(block: dict[str, Any], index: int, where: str) -> Part:
     mime = block.get("mime_type") or "text/plain"
     if isinstance(block.get("base64"), str):
-        return {"inlineData": {"mimeType": mime, "data": _check_base64(block["base64"], index, where)}}
+        return {
+            "inlineData": {"mimeType": mime, "data": _check_base64(block["base64"], index, where)}
+        }
     text = block.get("text")
     if not isinstance(text, str):
         raise _fail(index, f"{where}: a 'text-plain' block needs 'text' or 'base64'")
@@ -219,7 +225,9 @@ class _AIContext:
         # Ids and signatures from another provider mean nothing to Gemini.
         self.own = provider in (None, PROVIDER)
         self.code_ids: set[str] = set()
-        self.lc_signatures: dict[str, Any] = message.additional_kwargs.get(_LC_GOOGLE_SIGNATURES) or {}
+        self.lc_signatures: dict[str, Any] = (
+            message.additional_kwargs.get(_LC_GOOGLE_SIGNATURES) or {}
+        )
 
     def keep_id(self, block: dict[str, Any], extras: dict[str, Any]) -> bool:
         return self.own and not extras.get("synthetic_id") and bool(block.get("id"))
@@ -292,7 +300,9 @@ def _ai_block_to_part(block: Any, ctx: _AIContext, position: int) -> Part | None
         outcome = block.get("outcome", 1)
         return {
             "codeExecutionResult": {
-                "outcome": _INT_OUTCOMES.get(outcome, outcome) if isinstance(outcome, int) else outcome,
+                "outcome": _INT_OUTCOMES.get(outcome, outcome)
+                if isinstance(outcome, int)
+                else outcome,
                 "output": block.get("code_execution_result", ""),
             }
         }
@@ -332,10 +342,15 @@ def _ai_block_to_part(block: Any, ctx: _AIContext, position: int) -> Part | None
         value = block.get("value")
         if ctx.own and isinstance(value, dict):
             return value
-        raise _fail(ctx.index, f"{where}: a non_standard block from another provider cannot be sent to Gemini")
+        raise _fail(
+            ctx.index,
+            f"{where}: a non_standard block from another provider cannot be sent to Gemini",
+        )
     if kind == "image_url":
         return _image_url_part(block, ctx.index, where)
-    raise _fail(ctx.index, f"{where}: block type {kind!r} cannot be sent to Gemini from an AI message")
+    raise _fail(
+        ctx.index, f"{where}: block type {kind!r} cannot be sent to Gemini from an AI message"
+    )
 
 
 def _ai_parts(message: AIMessage, index: int) -> list[Part]:
@@ -353,7 +368,12 @@ def _ai_parts(message: AIMessage, index: int) -> list[Part]:
     # Tool calls known only from `tool_calls` (string content, other providers).
     for call in message.tool_calls:
         if (call.get("id") or "") not in seen_calls:
-            tool_block = {"type": "tool_call", "name": call["name"], "args": call["args"], "id": call.get("id")}
+            tool_block = {
+                "type": "tool_call",
+                "name": call["name"],
+                "args": call["args"],
+                "id": call.get("id"),
+            }
             converted = _ai_block_to_part(tool_block, ctx, len(parts))
             if converted is not None:
                 parts.append(converted)
@@ -409,7 +429,9 @@ def _system_parts(message: BaseMessage, index: int) -> list[Part]:
             parts.append({"text": block.get("text", "")})
         else:
             kind = block.get("type") if isinstance(block, dict) else type(block).__name__
-            raise _fail(index, f"content[{position}]: a system message takes text only, not {kind!r}")
+            raise _fail(
+                index, f"content[{position}]: a system message takes text only, not {kind!r}"
+            )
     return parts
 
 
@@ -509,7 +531,9 @@ def messages_to_contents(
                 raise _fail(index, "the user message has no content")
             contents.append({"role": "user", "parts": parts})
         elif isinstance(message, FunctionMessage):
-            raise _fail(index, "FunctionMessage is not supported; use ToolMessage with a tool_call_id")
+            raise _fail(
+                index, "FunctionMessage is not supported; use ToolMessage with a tool_call_id"
+            )
         else:
             role = getattr(message, "role", message.type)
             raise _fail(

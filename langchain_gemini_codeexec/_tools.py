@@ -43,7 +43,7 @@ def format_tool(tool: Any) -> dict[str, Any]:
     into one Gemini tool by `build_tools`.
     """
     if isinstance(tool, dict) and len(tool) == 1:
-        (key, value), = tool.items()
+        ((key, value),) = tool.items()
         if key in _BUILTINS:
             return {_BUILTINS[key]: value if isinstance(value, dict) else {}}
         if key == "functionDeclarations" and isinstance(value, list):

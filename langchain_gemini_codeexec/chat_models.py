@@ -131,7 +131,9 @@ class ChatGeminiCodeExecution(BaseChatModel):
     )
     top_p: float | None = Field(default=None, ge=0.0, le=1.0)
     top_k: int | None = Field(default=None, gt=0)
-    stop: list[str] | None = Field(default=None, validation_alias=AliasChoices("stop", "stop_sequences"))
+    stop: list[str] | None = Field(
+        default=None, validation_alias=AliasChoices("stop", "stop_sequences")
+    )
     seed: int | None = None
     thinking_budget: int | None = Field(default=None, ge=-1)
     """Thinking tokens budget (`0` off, `-1` dynamic); Gemini 2.5 models."""
@@ -218,7 +220,9 @@ class ChatGeminiCodeExecution(BaseChatModel):
         temperature = kwargs.get("temperature", self.temperature)
         if temperature is not None:
             params["ls_temperature"] = temperature
-        max_tokens = kwargs.get("max_output_tokens", kwargs.get("max_tokens", self.max_output_tokens))
+        max_tokens = kwargs.get(
+            "max_output_tokens", kwargs.get("max_tokens", self.max_output_tokens)
+        )
         if max_tokens is not None:
             params["ls_max_tokens"] = max_tokens
         if stop or self.stop:
@@ -245,7 +249,9 @@ class ChatGeminiCodeExecution(BaseChatModel):
                     timeout=self.timeout,
                     headers=self.default_headers,
                 )
-                retry = RetryPolicy(self.max_retries, self.retry_initial_delay, self.retry_max_delay)
+                retry = RetryPolicy(
+                    self.max_retries, self.retry_initial_delay, self.retry_max_delay
+                )
                 self._client = client
                 self._transport = Transport(client, retry)
             return self._transport
@@ -309,7 +315,9 @@ class ChatGeminiCodeExecution(BaseChatModel):
             body["labels"] = option("labels")
         return model, body
 
-    def _generation_config(self, option: Callable[[str], Any], stop: list[str] | None) -> dict[str, Any]:
+    def _generation_config(
+        self, option: Callable[[str], Any], stop: list[str] | None
+    ) -> dict[str, Any]:
         max_tokens = option("max_output_tokens")
         if max_tokens is None:
             max_tokens = option("max_tokens")
@@ -327,7 +335,9 @@ class ChatGeminiCodeExecution(BaseChatModel):
             if value is not None and (not isinstance(value, int) or value <= 0):
                 raise InvalidMessageError(f"{name}: must be a positive integer, got {value!r}")
         temperature = values["temperature"]
-        if temperature is not None and not (isinstance(temperature, (int, float)) and 0 <= temperature <= 2):
+        if temperature is not None and not (
+            isinstance(temperature, (int, float)) and 0 <= temperature <= 2
+        ):
             raise InvalidMessageError(f"temperature: must be between 0 and 2, got {temperature!r}")
         config = {k: v for k, v in values.items() if v is not None}
         thinking = {
@@ -492,14 +502,23 @@ class ChatGeminiCodeExecution(BaseChatModel):
         llm: Runnable[LanguageModelInput, BaseMessage]
         if method == "function_calling":
             name = _tools.format_tool(schema)["functionDeclarations"][0]["name"]
-            llm = self.bind_tools([schema], tool_choice=name, ls_structured_output_format={
-                "kwargs": {"method": method}, "schema": convert_to_json_schema(schema)
-            })
+            llm = self.bind_tools(
+                [schema],
+                tool_choice=name,
+                ls_structured_output_format={
+                    "kwargs": {"method": method},
+                    "schema": convert_to_json_schema(schema),
+                },
+            )
             parser: Runnable[Any, Any] = RunnableLambda(
                 lambda message: _parse_tool_call(message, name, schema if is_pydantic else None)
             )
         else:
-            if self.code_execution and _tools.is_legacy_model(self.model) and method == "json_schema":
+            if (
+                self.code_execution
+                and _tools.is_legacy_model(self.model)
+                and method == "json_schema"
+            ):
                 raise InvalidMessageError(
                     f"with_structured_output: {self.model} cannot use a response schema together "
                     "with code execution. Use a Gemini 3 model, or ChatGeminiCodeExecution("
@@ -514,7 +533,9 @@ class ChatGeminiCodeExecution(BaseChatModel):
                 "schema": convert_to_json_schema(schema) if method == "json_schema" else schema,
             }
             llm = self.bind(**bind)
-            parser = RunnableLambda(lambda message: _parse_json(message, schema if is_pydantic else None))
+            parser = RunnableLambda(
+                lambda message: _parse_json(message, schema if is_pydantic else None)
+            )
         if not include_raw:
             return llm | parser
         parsed = RunnablePassthrough.assign(
