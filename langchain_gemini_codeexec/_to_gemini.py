@@ -327,7 +327,7 @@ def _ai_block_to_part(block: Any, ctx: _AIContext, position: int) -> Part | None
         if ctx.keep_id(block, extras):
             call = {"id": block["id"], **call}
         part = _restore({"functionCall": call}, "functionCall", extras)
-        signature = ctx.lc_signatures.get(block.get("id"))
+        signature = ctx.lc_signatures.get(str(block.get("id")))
         if ctx.own and signature and "thoughtSignature" not in part:
             part["thoughtSignature"] = signature
         return part
