@@ -1,0 +1,65 @@
+"""An offline Gemini API for tests: a loopback server the real google-genai SDK talks to.
+
+Script what "Gemini" answers, point a client at ``server.base_url``, then assert on what
+was sent::
+
+    from google import genai
+    from google.genai import types
+    from langchain_gemini_codeexec.testing import GeminiTestServer, Reply, code, response
+    from langchain_gemini_codeexec.testing import result, text
+
+    with GeminiTestServer() as server:
+        server.enqueue(
+            response(text("Let me compute."), code("print(2 + 2)"), result("4\\n"), text("4"))
+        )
+        client = genai.Client(
+            api_key="test", http_options=types.HttpOptions(base_url=server.base_url)
+        )
+        reply = client.models.generate_content(model="gemini-2.5-flash", contents="2+2?")
+        assert server.last_request.model == "gemini-2.5-flash"
+
+``Reply.stream(chunks)`` scripts a streamed answer (``stream_chunks`` splits a whole
+response realistically), ``Reply.error`` / ``Reply.rate_limited`` script failures, and
+``Reply.reset`` / ``Reply.hang`` misbehave at the TCP level.
+"""
+
+from ._replies import (
+    SUM_OF_PRIMES_PROMPT,
+    Reply,
+    blocked,
+    code,
+    error_body,
+    function_call,
+    image,
+    merge_chunks,
+    recorded_sum_of_primes,
+    response,
+    result,
+    sse_event,
+    stream_chunks,
+    text,
+    usage,
+)
+from ._server import GeminiTestServer, RecordedRequest, UploadedFile, b64decode_any
+
+__all__ = [
+    "SUM_OF_PRIMES_PROMPT",
+    "GeminiTestServer",
+    "RecordedRequest",
+    "Reply",
+    "UploadedFile",
+    "b64decode_any",
+    "blocked",
+    "code",
+    "error_body",
+    "function_call",
+    "image",
+    "merge_chunks",
+    "recorded_sum_of_primes",
+    "response",
+    "result",
+    "sse_event",
+    "stream_chunks",
+    "text",
+    "usage",
+]
