@@ -20,8 +20,10 @@ extra_keys = st.dictionaries(
 )
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-5, 5) | texts,
-    lambda children: st.lists(children, max_size=3)
-    | st.dictionaries(st.sampled_from(["x", "y", "z"]), children, max_size=3),
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(st.sampled_from(["x", "y", "z"]), children, max_size=3)
+    ),
     max_leaves=6,
 )
 
@@ -96,7 +98,9 @@ def file_parts(draw: st.DrawFn) -> dict[str, Any]:
 def function_call_parts(draw: st.DrawFn) -> dict[str, Any]:
     payload: dict[str, Any] = {"name": draw(st.sampled_from(["lookup", "get_weather", "add"]))}
     if draw(st.booleans()):
-        payload["args"] = draw(st.dictionaries(st.sampled_from(["q", "n", "city"]), json_values, max_size=3))
+        payload["args"] = draw(
+            st.dictionaries(st.sampled_from(["q", "n", "city"]), json_values, max_size=3)
+        )
     if draw(st.booleans()):
         payload["id"] = draw(ids)
     return _with({"functionCall": payload}, draw(st.none() | signatures), {})
@@ -128,7 +132,5 @@ def usages(draw: st.DrawFn) -> dict[str, Any]:
     for key in ("toolUsePromptTokenCount", "thoughtsTokenCount", "cachedContentTokenCount"):
         if draw(st.booleans()):
             counts[key] = draw(st.integers(0, 500))
-    counts["totalTokenCount"] = sum(
-        v for k, v in counts.items() if k != "cachedContentTokenCount"
-    )
+    counts["totalTokenCount"] = sum(v for k, v in counts.items() if k != "cachedContentTokenCount")
     return counts

@@ -10,7 +10,11 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage
 
-from langchain_gemini_codeexec._from_gemini import Linker, parts_to_blocks, response_to_message_fields
+from langchain_gemini_codeexec._from_gemini import (
+    Linker,
+    parts_to_blocks,
+    response_to_message_fields,
+)
 from langchain_gemini_codeexec._streaming import StreamState
 from langchain_gemini_codeexec._to_gemini import messages_to_contents
 from tests.unit.strategies import parts, usages
@@ -19,7 +23,9 @@ MODEL = "gemini-2.5-flash"
 PROPERTY = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-def _response(part_list: list[dict[str, Any]], usage: dict[str, Any] | None, rid: str | None) -> dict[str, Any]:
+def _response(
+    part_list: list[dict[str, Any]], usage: dict[str, Any] | None, rid: str | None
+) -> dict[str, Any]:
     response: dict[str, Any] = {
         "candidates": [
             {"content": {"role": "model", "parts": part_list}, "finishReason": "STOP", "index": 0}
@@ -42,7 +48,9 @@ def _sent_back(message: AIMessage) -> list[dict[str, Any]]:
 
 @PROPERTY
 @given(st.lists(parts, min_size=1, max_size=8), st.none() | st.just("resp-7"))
-def test_any_part_sequence_goes_back_byte_for_byte(part_list: list[dict[str, Any]], rid: str | None) -> None:
+def test_any_part_sequence_goes_back_byte_for_byte(
+    part_list: list[dict[str, Any]], rid: str | None
+) -> None:
     fields = response_to_message_fields(_response(part_list, None, rid), MODEL)
     message = AIMessage(**fields)
     assert len(message.content) == len(part_list), "one block per part, nothing dropped"
@@ -87,7 +95,9 @@ def _split(response: dict[str, Any], rng: random.Random) -> list[dict[str, Any]]
         else:
             pieces = [part]
         for piece in pieces:
-            chunks.append({"candidates": [{"content": {"role": "model", "parts": [piece]}, "index": 0}]})
+            chunks.append(
+                {"candidates": [{"content": {"role": "model", "parts": [piece]}, "index": 0}]}
+            )
     chunks.append({"candidates": [{"content": {"role": "model", "parts": []}, "index": 0}]})
     chunks[-1]["candidates"][0]["finishReason"] = "STOP"
     usage = response.get("usageMetadata")
@@ -117,11 +127,17 @@ def _strip_index(content: list[Any]) -> list[Any]:
     st.randoms(use_true_random=False),
 )
 def test_stream_aggregate_equals_whole(
-    part_list: list[dict[str, Any]], usage: dict[str, Any] | None, rid: str | None, rng: random.Random
+    part_list: list[dict[str, Any]],
+    usage: dict[str, Any] | None,
+    rid: str | None,
+    rng: random.Random,
 ) -> None:
     # Two adjacent unsigned text parts of one kind are one part once streamed (by design).
     kinds = [_mergeable(p) for p in part_list]
     assume(all(a is None or a != b for a, b in zip(kinds, kinds[1:])))
+    # Gemini never repeats a function call id within one answer.
+    call_ids = [p["functionCall"].get("id") for p in part_list if "functionCall" in p]
+    assume(len([i for i in call_ids if i]) == len({i for i in call_ids if i}))
     # Streamed text deltas are never empty except a signature-only part.
     assume(all(p.get("text") != "" for p in part_list if _mergeable(p)))
     response = _response(part_list, usage, rid)
