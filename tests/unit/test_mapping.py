@@ -370,7 +370,7 @@ def test_tool_messages_become_function_responses_in_one_turn() -> None:
     ],
 )
 def test_bad_input_names_the_message_and_what_is_wrong(messages: list[Any], needle: str) -> None:
-    with pytest.raises(InvalidMessageError, match=".*") as info:
+    with pytest.raises(InvalidMessageError) as info:
         messages_to_contents(messages)
     assert needle in str(info.value)
 

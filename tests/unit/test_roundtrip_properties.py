@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 from typing import Any
@@ -134,7 +135,7 @@ def test_stream_aggregate_equals_whole(
 ) -> None:
     # Two adjacent unsigned text parts of one kind are one part once streamed (by design).
     kinds = [_mergeable(p) for p in part_list]
-    assume(all(a is None or a != b for a, b in zip(kinds, kinds[1:])))
+    assume(all(a is None or a != b for a, b in itertools.pairwise(kinds)))
     # Gemini never repeats a function call id within one answer.
     call_ids = [p["functionCall"].get("id") for p in part_list if "functionCall" in p]
     assume(len([i for i in call_ids if i]) == len({i for i in call_ids if i}))
