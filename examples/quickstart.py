@@ -21,7 +21,12 @@ from langchain_gemini_codeexec.testing import (
     recorded_sum_of_primes,
 )
 
-_EXTENSIONS = {"image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif", "image/webp": ".webp"}
+_EXTENSIONS = {
+    "image/png": ".png",
+    "image/jpeg": ".jpg",
+    "image/gif": ".gif",
+    "image/webp": ".webp",
+}
 
 
 def has_credentials() -> bool:
