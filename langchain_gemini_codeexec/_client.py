@@ -56,7 +56,9 @@ def build_client(
     """A google-genai client configured the way the SDK documents it."""
     http_options = types.HttpOptions(
         base_url=base_url,
-        api_version=api_version,
+        # Code execution, thinking and JSON-schema answers are documented on v1beta; the
+        # SDK 3.x default for the Developer API is v1, so pin v1beta unless told otherwise.
+        api_version=api_version or (None if vertexai else "v1beta"),
         timeout=int(timeout * 1000) if timeout else None,  # the SDK wants milliseconds
         headers=headers,
         # One attempt inside the SDK: retries are ours (see module docstring). Setting
