@@ -42,6 +42,14 @@ def _usage_delta(current: dict[str, Any], previous: dict[str, Any] | None) -> di
     return delta
 
 
+def _run_key(block: Block) -> str | None:
+    """What adjacent text deltas must share to be one part; None for a block on its own."""
+    extras = block.get("extras") or {}
+    if block["type"] not in _MERGEABLE or set(extras) - {"part"}:
+        return None  # signed (or otherwise marked) parts are never merged
+    return block["type"] + json.dumps(extras.get("part"), sort_keys=True)
+
+
 class StreamState:
     """Turns each SSE chunk into an `AIMessageChunk`, remembering what linking needs."""
 
@@ -49,7 +57,7 @@ class StreamState:
         self.requested_model = requested_model
         self.linker = Linker()
         self.next_index = 0
-        self.open_text: tuple[str, int] | None = None  # (block type, index) of a text run
+        self.open_text: tuple[str, int] | None = None  # (run key, index) of a text run
         self.usage: dict[str, Any] | None = None
         self.started = False
         self.finished = False
@@ -57,12 +65,17 @@ class StreamState:
         self.tail: dict[str, Any] = {}
 
     def _index(self, block: Block) -> int:
-        """Adjacent unsigned text deltas share an index; every other block gets its own."""
-        kind = block["type"]
-        if kind in _MERGEABLE and "extras" not in block:
-            if self.open_text is not None and self.open_text[0] == kind:
+        """Adjacent unsigned text deltas share an index; every other block gets its own.
+
+        Deltas that carry the same unmapped part keys (e.g. `thought: false` on each)
+        still form one run; only the first keeps its extras, so they are not doubled.
+        """
+        key = _run_key(block)
+        if key is not None:
+            if self.open_text is not None and self.open_text[0] == key:
+                block.pop("extras", None)
                 return self.open_text[1]
-            self.open_text = (kind, self.next_index)
+            self.open_text = (key, self.next_index)
         else:
             self.open_text = None
         self.next_index += 1
