@@ -1,0 +1,460 @@
+"""`CodeExecutionReport`: what one Gemini code-execution answer said and did.
+
+Read from the v1 content blocks of any `ChatGeminiCodeExecution` message (invoked, or
+streamed and added up): the answer text, each code run with its code, verbatim outcome,
+output and charts, plus model, usage and finish reason. Images are bytes for Python users;
+the JSON form carries them as base64, so the report serializes (e.g. as a tool artifact).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import html
+import json
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated, Any
+
+from langchain_core.messages import BaseMessage
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+
+CODE_TOOL_NAMES = frozenset({"code_interpreter", "code_execution", "python"})
+OK = "OUTCOME_OK"
+
+# Outcomes as langchain-google-genai stores them (ints of the SDK enum).
+_INT_OUTCOMES = {
+    0: "OUTCOME_UNSPECIFIED",
+    1: "OUTCOME_OK",
+    2: "OUTCOME_FAILED",
+    3: "OUTCOME_DEADLINE_EXCEEDED",
+}
+# What an outcome means, in words an agent model acts on.
+_OUTCOME_WORDS = {
+    "OUTCOME_OK": "ran successfully",
+    "OUTCOME_FAILED": "FAILED: the code raised an error (see the output)",
+    "OUTCOME_DEADLINE_EXCEEDED": (
+        "TIMED OUT: the run hit the sandbox time limit (about 30 s); output may be partial"
+    ),
+    "OUTCOME_UNSPECIFIED": "outcome unspecified by Gemini",
+}
+_EXTENSIONS = {
+    "image/png": ".png",
+    "image/jpeg": ".jpg",
+    "image/gif": ".gif",
+    "image/webp": ".webp",
+    "image/svg+xml": ".svg",
+}
+_MEDIA_BLOCKS = ("image", "file", "audio", "video")
+_NORMAL_FINISH = (None, "STOP", "FINISH_REASON_UNSPECIFIED")
+
+_REPORT_CONFIG = ConfigDict(frozen=True)
+
+
+def _bytes_in(value: Any) -> Any:
+    return _decode_base64(value) if isinstance(value, str) else value
+
+
+def _bytes_out(value: bytes) -> str:
+    return base64.b64encode(value).decode("ascii")
+
+
+# Raw bytes in Python; standard base64 in JSON (and a base64 string is accepted as input).
+Blob = Annotated[
+    bytes,
+    BeforeValidator(_bytes_in),
+    PlainSerializer(_bytes_out, return_type=str, when_used="json"),
+]
+
+
+class CodeMedia(BaseModel):
+    """An image (or other file) a code run produced: its mime type and raw bytes."""
+
+    model_config = _REPORT_CONFIG
+
+    mime_type: str
+    data: Blob
+
+    @property
+    def base64(self) -> str:
+        return base64.b64encode(self.data).decode("ascii")
+
+    @property
+    def data_url(self) -> str:
+        return f"data:{self.mime_type};base64,{self.base64}"
+
+
+class CodeResult(BaseModel):
+    """One `codeExecutionResult` of a run (Gemini may send several for one code part)."""
+
+    model_config = _REPORT_CONFIG
+
+    outcome: str | None
+    """Verbatim (`OUTCOME_OK`, `OUTCOME_FAILED`, ...); None when Gemini sent none."""
+    output: str = ""
+
+
+class CodeRun(BaseModel):
+    """One code run: the code, how it ended, what it printed, the charts it drew."""
+
+    model_config = _REPORT_CONFIG
+
+    id: str
+    code: str = ""
+    language: str = "python"
+    outcome: str | None = None
+    """The run's outcome, verbatim: the first result that is not `OUTCOME_OK`, else
+    `OUTCOME_OK`; None when no result (or no outcome) came back."""
+    output: str = ""
+    """All result outputs of the run, joined."""
+    results: list[CodeResult] = Field(default_factory=list)
+    images: list[CodeMedia] = Field(default_factory=list)
+    files: list[CodeMedia] = Field(default_factory=list)
+    """Non-image inline data linked to the run (rare)."""
+
+    @property
+    def ok(self) -> bool:
+        """True when the run finished with `OUTCOME_OK`."""
+        return self.outcome == OK
+
+    @property
+    def status(self) -> str:
+        """`success` or `error`, like the `server_tool_result` block's status."""
+        return "success" if self.ok else "error"
+
+    def describe_outcome(self) -> str:
+        if not self.results:
+            return "no result came back for this code"
+        if self.outcome is None:
+            return "Gemini sent no outcome for this run"
+        return _OUTCOME_WORDS.get(self.outcome, self.outcome)
+
+
+class CodeExecutionReport(BaseModel):
+    """The answer and every code run of one Gemini code-execution response.
+
+    Build it with `CodeExecutionReport.from_message(message)`. In Jupyter it renders
+    itself with the code, outputs and charts inline.
+    """
+
+    model_config = _REPORT_CONFIG
+
+    answer: str = ""
+    """The final answer: the text after the last code run, or all text when there is none."""
+    text: str = ""
+    """All text of the response (thoughts excluded), joined."""
+    runs: list[CodeRun] = Field(default_factory=list)
+    other_images: list[CodeMedia] = Field(default_factory=list)
+    """Images not linked to any code run."""
+    model: str | None = None
+    usage: dict[str, Any] | None = None
+    finish_reason: str | None = None
+    response_id: str | None = None
+
+    # --- building -------------------------------------------------------------------
+
+    @classmethod
+    def from_message(cls, message: BaseMessage) -> CodeExecutionReport:
+        """The report of one AI message (invoked, or streamed chunks added together)."""
+        blocks = _blocks_of(message)
+        builder = _Builder()
+        for block in blocks:
+            builder.add(block)
+        metadata = message.response_metadata or {}
+        usage = getattr(message, "usage_metadata", None)
+        return cls(
+            answer=builder.answer(),
+            text="".join(builder.texts),
+            runs=builder.finish_runs(),
+            other_images=builder.loose_images,
+            model=metadata.get("model_name"),
+            usage=json.loads(json.dumps(dict(usage))) if usage else None,
+            finish_reason=metadata.get("finish_reason"),
+            response_id=metadata.get("response_id") or message.id,
+        )
+
+    # --- reading --------------------------------------------------------------------
+
+    @property
+    def images(self) -> list[CodeMedia]:
+        """Every image: those of each run in order, then any not linked to a run."""
+        return [img for run in self.runs for img in run.images] + list(self.other_images)
+
+    @property
+    def ok(self) -> bool:
+        """True when every code run finished with `OUTCOME_OK` (or none ran)."""
+        return all(run.ok for run in self.runs)
+
+    @property
+    def stopped_early(self) -> bool:
+        """True when Gemini stopped for a reason other than a normal finish."""
+        return self.finish_reason not in _NORMAL_FINISH
+
+    def save_images(self, directory: str | Path, prefix: str = "chart") -> list[Path]:
+        """Write every image to `directory` (created if needed); returns the paths written.
+
+        Names are `{prefix}-{run}-{n}.{ext}` (run numbers from 1; `0` for images not
+        linked to a run), so a rerun overwrites its own files and nothing else.
+        """
+        target = Path(directory)
+        target.mkdir(parents=True, exist_ok=True)
+        written: list[Path] = []
+        numbered = [(i, run.images) for i, run in enumerate(self.runs, start=1)]
+        for run_number, images in [*numbered, (0, self.other_images)]:
+            for n, img in enumerate(images, start=1):
+                path = target / f"{prefix}-{run_number}-{n}{_extension(img.mime_type)}"
+                path.write_bytes(img.data)
+                written.append(path)
+        return written
+
+    def to_text(
+        self, max_output_chars: int | None = 4000, max_code_chars: int | None = None
+    ) -> str:
+        """Plain text for an agent model: the answer, then each run (code, outcome, output).
+
+        Outputs longer than `max_output_chars` (and code longer than `max_code_chars`) are
+        cut, and the cut says how much was left out. None means no limit.
+        """
+        lines: list[str] = []
+        if self.answer.strip():
+            lines += ["Answer:", self.answer.strip()]
+        elif self.runs:
+            lines += ["Answer: (Gemini wrote no text answer; read the code runs below)"]
+        else:
+            lines += ["Answer: (empty)"]
+        if self.stopped_early:
+            lines += ["", f"Note: Gemini stopped early (finish_reason={self.finish_reason})."]
+        if not self.runs:
+            lines += ["", "No code was run for this task."]
+        for i, run in enumerate(self.runs, start=1):
+            lines += [
+                "",
+                f"Code run {i} of {len(self.runs)} ({run.language}): "
+                f"{run.outcome or 'no outcome'}, {run.describe_outcome()}",
+            ]
+            lines += [_fenced(_cut(run.code, max_code_chars, "code"), run.language)]
+            output = _cut(run.output, max_output_chars)
+            lines += ["Output:", _fenced(output) if output else "(no output)"]
+            if run.images:
+                kinds = ", ".join(sorted({img.mime_type for img in run.images}))
+                lines += [f"Charts: {len(run.images)} image(s) ({kinds}), in the tool artifact."]
+        if self.other_images:
+            lines += ["", f"Other images: {len(self.other_images)}, in the tool artifact."]
+        return "\n".join(lines)
+
+    def to_markdown(self) -> str:
+        """Markdown with the answer, each run's code and output, and charts inline."""
+        out = [self.answer.strip() or "_(no text answer)_"]
+        for i, run in enumerate(self.runs, start=1):
+            out += [
+                f"**Code run {i}** ({run.outcome or 'no outcome'})",
+                "",
+                _fenced(run.code, run.language),
+            ]
+            if run.output:
+                out += ["Output:", "", _fenced(run.output)]
+            out += [f"![chart {i}]({img.data_url})" for img in run.images]
+        out += [f"![image]({img.data_url})" for img in self.other_images]
+        return "\n\n".join(out)
+
+    def _repr_markdown_(self) -> str:
+        return self.to_markdown()
+
+    def _repr_html_(self) -> str:
+        parts = [f"<div><p>{_html_text(self.answer.strip() or '(no text answer)')}</p>"]
+        for i, run in enumerate(self.runs, start=1):
+            color = "#2e7d32" if run.ok else "#c62828"
+            parts.append(
+                f"<details open><summary>Code run {i} "
+                f"<span style='color:{color}'>{html.escape(run.outcome or 'no outcome')}</span>"
+                f"</summary><pre><code>{html.escape(run.code)}</code></pre>"
+            )
+            if run.output:
+                parts.append(f"<p>Output:</p><pre>{html.escape(run.output)}</pre>")
+            parts += [f"<img src='{img.data_url}'/>" for img in run.images]
+            parts.append("</details>")
+        parts += [f"<img src='{img.data_url}'/>" for img in self.other_images]
+        footer = ", ".join(
+            f"{k}: {html.escape(str(v))}"
+            for k, v in (("model", self.model), ("finish", self.finish_reason))
+            if v
+        )
+        parts.append(f"<p><small>{footer}</small></p></div>")
+        return "".join(parts)
+
+
+# --- extraction ---------------------------------------------------------------------
+
+
+class _Builder:
+    """Walks the blocks once, linking results and images to their runs by id."""
+
+    def __init__(self) -> None:
+        self.runs: dict[str, dict[str, Any]] = {}
+        self.texts: list[str] = []
+        self.text_after_last_run: list[str] = []
+        self.loose_images: list[CodeMedia] = []
+        self.last_run_id: str | None = None
+
+    def _run(self, run_id: str) -> dict[str, Any]:
+        if run_id not in self.runs:
+            self.runs[run_id] = {"id": run_id, "results": [], "images": [], "files": []}
+        return self.runs[run_id]
+
+    def add(self, block: Any) -> None:
+        if isinstance(block, str):
+            self._text(block)
+            return
+        if not isinstance(block, dict):
+            return
+        kind = block.get("type")
+        if kind == "text":
+            self._text(str(block.get("text", "")))
+        elif kind in ("server_tool_call", "server_tool_call_chunk"):
+            self._call(block)
+        elif kind == "server_tool_result":
+            self._result(block)
+        elif kind in _MEDIA_BLOCKS:
+            self._media(block)
+
+    def _text(self, text: str) -> None:
+        self.texts.append(text)
+        self.text_after_last_run.append(text)
+
+    def _call(self, block: dict[str, Any]) -> None:
+        if block.get("name") not in CODE_TOOL_NAMES:
+            return
+        args = block.get("args")
+        if isinstance(args, str):  # a server_tool_call_chunk carries JSON text
+            try:
+                args = json.loads(args)
+            except json.JSONDecodeError:
+                args = {"code": args}
+        args = args if isinstance(args, dict) else {}
+        run_id = str(block.get("id") or f"run_{len(self.runs)}")
+        run = self._run(run_id)
+        run["code"] = str(args.get("code", ""))
+        language = args.get("language", "python")
+        run["language"] = language.lower() if isinstance(language, str) else "python"
+        self.last_run_id = run_id
+        self.text_after_last_run = []
+
+    def _result(self, block: dict[str, Any]) -> None:
+        run_id = block.get("tool_call_id")
+        if not isinstance(run_id, str) or not run_id:
+            run_id = self.last_run_id or f"run_{len(self.runs)}"
+        extras = block.get("extras") if isinstance(block.get("extras"), dict) else {}
+        assert isinstance(extras, dict)
+        if (
+            run_id not in self.runs
+            and extras.get("block_type") != "code_execution_result"
+            and not isinstance(extras.get("outcome"), (str, int))
+        ):
+            return  # a result of another server tool (search, ...): not a code run
+        if "outcome" in extras:
+            outcome = extras["outcome"]
+            if isinstance(outcome, int):
+                outcome = _INT_OUTCOMES.get(outcome, str(outcome))
+        elif extras.get("block_type") == "code_execution_result":
+            outcome = None  # Gemini sent this result without an outcome
+        else:  # another provider's block: its status is all we know
+            outcome = OK if block.get("status", "success") == "success" else "OUTCOME_FAILED"
+        self._run(run_id)["results"].append(
+            CodeResult(outcome=outcome, output=_output_text(block.get("output")))
+        )
+        self.text_after_last_run = []
+
+    def _media(self, block: dict[str, Any]) -> None:
+        data = block.get("base64")
+        if not isinstance(data, str):
+            return  # a URL or file id: nothing the sandbox produced
+        mime = str(block.get("mime_type") or "application/octet-stream")
+        media = CodeMedia(mime_type=mime, data=_decode_base64(data))
+        extras = block.get("extras") if isinstance(block.get("extras"), dict) else {}
+        assert isinstance(extras, dict)
+        run_id = extras.get("tool_call_id")
+        if not isinstance(run_id, str) or not run_id:
+            self.loose_images.append(media)
+            return
+        key = "images" if mime.startswith("image/") or block.get("type") == "image" else "files"
+        self._run(run_id)[key].append(media)
+
+    def answer(self) -> str:
+        after = "".join(self.text_after_last_run)
+        return after if after.strip() else "".join(self.texts)
+
+    def finish_runs(self) -> list[CodeRun]:
+        runs = []
+        for raw in self.runs.values():
+            results: list[CodeResult] = raw["results"]
+            outcomes = [r.outcome for r in results]
+            failed = [o for o in outcomes if o is not None and o != OK]
+            outcome = failed[0] if failed else (OK if OK in outcomes else None)
+            runs.append(
+                CodeRun(
+                    id=raw["id"],
+                    code=raw.get("code", ""),
+                    language=raw.get("language", "python"),
+                    outcome=outcome,
+                    output="".join(r.output for r in results),
+                    results=results,
+                    images=raw["images"],
+                    files=raw["files"],
+                )
+            )
+        return runs
+
+
+def _blocks_of(message: BaseMessage) -> Sequence[Any]:
+    content = message.content
+    if isinstance(content, str):
+        return [content]
+    if message.response_metadata.get("output_version") == "v1":
+        return content
+    try:  # other integrations: LangChain translates their blocks to v1
+        return list(message.content_blocks)
+    except Exception:
+        return content
+
+
+def _output_text(output: Any) -> str:
+    if output is None:
+        return ""
+    if isinstance(output, str):
+        return output
+    if isinstance(output, list) and all(isinstance(o, dict) for o in output):
+        return "".join(str(o.get("logs", o.get("text", ""))) for o in output)
+    return json.dumps(output, ensure_ascii=False)
+
+
+def _decode_base64(data: str) -> bytes:
+    """Standard or URL-safe base64, padded or not (Gemini and the SDK use both)."""
+    s = data.strip().replace("-", "+").replace("_", "/")
+    try:
+        return base64.b64decode(s + "=" * (-len(s) % 4), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ValueError(f"an image block holds invalid base64 data: {exc}") from exc
+
+
+def _extension(mime_type: str) -> str:
+    return _EXTENSIONS.get(mime_type, ".bin")
+
+
+def _cut(text: str, limit: int | None, what: str = "output") -> str:
+    """`text` cut to `limit` characters, the cut marked with how much was left out."""
+    if limit is None or len(text) <= limit:
+        return text
+    return f"{text[:limit]}\n... [{what} cut: {len(text) - limit} more characters]"
+
+
+def _fenced(text: str, language: str = "") -> str:
+    """A markdown code fence longer than any backtick run inside `text`."""
+    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    body = text if text.endswith("\n") or not text else text + "\n"
+    return f"{fence}{language}\n{body}{fence}"
+
+
+def _html_text(text: str) -> str:
+    return html.escape(text).replace("\n", "<br/>")

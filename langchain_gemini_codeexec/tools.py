@@ -1,0 +1,259 @@
+"""`GeminiCodeExecutionTool`: Gemini's code sandbox as a LangChain tool for any agent.
+
+An agent on any model (OpenAI, Anthropic, a local model, Gemini with function calling)
+hands the tool a self-contained task; Gemini writes and runs Python for it and answers.
+The agent reads plain text (the answer, then each run's code, outcome and output, cut to
+a budget); Python code gets the whole `CodeExecutionReport` as the tool message artifact.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any, Literal
+
+from langchain_core.callbacks import AsyncCallbackManagerForToolRun, CallbackManagerForToolRun
+from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+from langchain_core.runnables import RunnableConfig
+from langchain_core.tools import BaseTool, ToolException
+from pydantic import BaseModel, Field, PrivateAttr, model_validator
+
+from langchain_gemini_codeexec._files import (
+    FileCatalog,
+    FileSource,
+    LoadedFile,
+    afile_block,
+    file_block,
+    supported_extensions,
+)
+from langchain_gemini_codeexec.chat_models import ChatGeminiCodeExecution
+from langchain_gemini_codeexec.errors import (
+    BlockedPromptError,
+    GeminiAPIError,
+    GeminiCodeExecutionError,
+    GeminiConnectionError,
+    GeminiTimeoutError,
+    IncompleteResponseError,
+    InvalidMessageError,
+)
+from langchain_gemini_codeexec.report import CodeExecutionReport
+
+DEFAULT_NAME = "gemini_code_execution"
+DEFAULT_DESCRIPTION = (
+    "Runs Python code in Google Gemini's code-execution sandbox to solve a task, and "
+    "returns the answer with the code it ran and the output. Use it for exact arithmetic, "
+    "statistics and data analysis, for charts and plots, and to check your own reasoning "
+    "or numbers with code. Each call is self-contained: the sandbox remembers nothing from "
+    "earlier calls, so put every number, data value and instruction it needs into `task`. "
+    "It has no internet access and cannot install packages (numpy, pandas, matplotlib, "
+    "scipy, scikit-learn and sympy are available)."
+)
+DEFAULT_INSTRUCTIONS = (
+    "You are a computation tool called by another AI agent, not by a person. Solve the "
+    "task by writing and running Python code, and take every number you report from the "
+    "code's output. Files attached to this request are available in the code execution "
+    "environment. End with a short, self-contained answer that states the results (with "
+    "units where they apply) and what any chart shows."
+)
+
+
+class CodeExecutionInput(BaseModel):
+    """Arguments of `GeminiCodeExecutionTool`."""
+
+    task: str = Field(
+        description=(
+            "A self-contained instruction: what to compute or analyse, with every number "
+            "and piece of data it needs (the sandbox sees nothing else)."
+        )
+    )
+    files: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Names of files to put in the sandbox, chosen only from the files this tool "
+            "lists in its description. Leave empty when the tool lists none."
+        ),
+    )
+
+
+class GeminiCodeExecutionTool(BaseTool):
+    """Gemini code execution as a tool: a task in, an answer and a `CodeExecutionReport` out.
+
+    Errors: a call that gets no answer (API error, blocked prompt, refused file name)
+    raises `ToolException` whose message says what to do. With the default
+    `handle_tool_error=False` it propagates to the caller; set `handle_tool_error=True`
+    to hand the message back to the agent as an error `ToolMessage` instead. A run whose
+    code failed is a normal result that says so.
+
+    Example:
+        ```python
+        from langchain_gemini_codeexec import GeminiCodeExecutionTool
+
+        tool = GeminiCodeExecutionTool(files_dir="data/")
+        message = tool.invoke({
+            "type": "tool_call", "id": "1", "name": tool.name,
+            "args": {"task": "Mean of column 'price'", "files": ["sales.csv"]},
+        })
+        print(message.content)           # what an agent reads
+        report = message.artifact        # CodeExecutionReport
+        report.save_images("charts/")
+        ```
+    """
+
+    name: str = DEFAULT_NAME
+    description: str = DEFAULT_DESCRIPTION
+    args_schema: type[BaseModel] = CodeExecutionInput
+    response_format: Literal["content", "content_and_artifact"] = "content_and_artifact"
+
+    llm: ChatGeminiCodeExecution = Field(default_factory=ChatGeminiCodeExecution)
+    """The Gemini model that runs the code (default: `ChatGeminiCodeExecution()` from the
+    environment). Code execution is switched on for every call."""
+    instructions: str | None = DEFAULT_INSTRUCTIONS
+    """System instruction sent with every task; None sends none."""
+    files_dir: str | os.PathLike[str] | None = None
+    """A directory whose regular files (of a supported type) the agent may name."""
+    files: dict[str, FileSource] = Field(default_factory=dict)
+    """`{name: path, bytes or gs:// / https:// URI}` the agent may name; wins over files_dir."""
+    max_file_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
+    """Files larger than this are refused."""
+    inline_max_bytes: int = Field(default=1024 * 1024, ge=0)
+    """Files up to this size go inline; larger ones through the Files API (Developer API)."""
+    max_output_chars: int | None = Field(default=4000, ge=0)
+    """Each run's output is cut to this many characters in the content an agent reads
+    (the artifact keeps it whole). None: no limit."""
+    max_code_chars: int | None = Field(default=None, ge=0)
+    """Each run's code is cut to this many characters in the content. None: no limit."""
+
+    _catalog: FileCatalog = PrivateAttr()
+
+    @model_validator(mode="after")
+    def _setup(self) -> GeminiCodeExecutionTool:
+        self._catalog = FileCatalog(self.files_dir, self.files, self.max_file_bytes)
+        if "description" not in self.model_fields_set and not self._catalog.empty:
+            names = self._catalog.names()
+            listed = ", ".join(names) if names else "(none yet)"
+            self.description = (
+                f"{DEFAULT_DESCRIPTION} Files you may attach by name in `files` "
+                f"(they appear in the sandbox): {listed}."
+            )
+        return self
+
+    # --- the call ---------------------------------------------------------------------
+
+    def _messages(
+        self, task: str, loaded: Sequence[LoadedFile], blocks: Sequence[dict[str, Any]]
+    ) -> list[BaseMessage]:
+        content: list[str | dict[str, Any]] = []
+        for file, block in zip(loaded, blocks, strict=True):
+            content.append(
+                {"type": "text", "text": f"Attached file {file.name!r} ({file.mime_type}):"}
+            )
+            content.append(block)
+        content.append({"type": "text", "text": task})
+        messages: list[BaseMessage] = []
+        if self.instructions:
+            messages.append(SystemMessage(self.instructions))
+        messages.append(HumanMessage(content=content))
+        return messages
+
+    def _prepare(self, task: Any, files: Any) -> list[LoadedFile]:
+        if not isinstance(task, str) or not task.strip():
+            raise ToolException(
+                "task is empty: describe what to compute, with all the data it needs"
+            )
+        if files is None:
+            files = []
+        if isinstance(files, str) or not isinstance(files, (list, tuple)):
+            raise ToolException("files must be a list of file names")
+        return self._catalog.load(list(files))
+
+    def _finish(self, message: BaseMessage) -> tuple[str, CodeExecutionReport]:
+        report = CodeExecutionReport.from_message(message)
+        if not report.text.strip() and not report.runs and not report.images:
+            raise ToolException(
+                f"{self.name} failed: Gemini returned an empty answer (finish_reason="
+                f"{report.finish_reason}). Rephrase the task or try again."
+            )
+        content = report.to_text(self.max_output_chars, self.max_code_chars)
+        return content, report
+
+    def _run(
+        self,
+        task: str,
+        files: list[str] | None = None,
+        run_manager: CallbackManagerForToolRun | None = None,
+    ) -> tuple[str, CodeExecutionReport]:
+        loaded = self._prepare(task, files)
+        config: RunnableConfig = {"callbacks": run_manager.get_child() if run_manager else None}
+        try:
+            client = self.llm.genai_client
+            retry = self.llm._get_transport().retry
+            blocks = [file_block(f, client, self.inline_max_bytes, retry.run) for f in loaded]
+            message = self.llm.invoke(
+                self._messages(task, loaded, blocks), config, code_execution=True
+            )
+        except GeminiCodeExecutionError as exc:
+            raise _tool_error(self.name, exc) from exc
+        return self._finish(message)
+
+    async def _arun(
+        self,
+        task: str,
+        files: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForToolRun | None = None,
+    ) -> tuple[str, CodeExecutionReport]:
+        loaded = self._prepare(task, files)
+        config: RunnableConfig = {"callbacks": run_manager.get_child() if run_manager else None}
+        try:
+            client = self.llm.genai_client
+            retry = self.llm._get_transport().retry
+            blocks = [
+                await afile_block(f, client, self.inline_max_bytes, retry.arun) for f in loaded
+            ]
+            message = await self.llm.ainvoke(
+                self._messages(task, loaded, blocks), config, code_execution=True
+            )
+        except GeminiCodeExecutionError as exc:
+            raise _tool_error(self.name, exc) from exc
+        return self._finish(message)
+
+    # --- helpers for owners -----------------------------------------------------------
+
+    def available_files(self) -> list[str]:
+        """The file names an agent may pass right now."""
+        return self._catalog.names()
+
+
+def _tool_error(name: str, exc: GeminiCodeExecutionError) -> ToolException:
+    """A message an agent can act on, for a call that produced no answer."""
+    if isinstance(exc, BlockedPromptError):
+        why = (
+            f"Gemini refused the task (blockReason={exc.reason}). Rephrase the task, or "
+            "solve it without this tool."
+        )
+    elif isinstance(exc, GeminiAPIError):
+        what = f"{exc.code} {exc.status}: {exc.message}"
+        if exc.code == 429:
+            why = f"Gemini is rate limited or out of quota ({what}). Try again later."
+        elif exc.code is not None and 400 <= exc.code < 500:
+            why = f"Gemini rejected the request ({what}). Change the task or files."
+        else:
+            why = f"Gemini had a server error ({what}). Try again."
+    elif isinstance(exc, GeminiTimeoutError):
+        why = f"Gemini did not answer in time ({exc}). Try again, or split the task."
+    elif isinstance(exc, GeminiConnectionError):
+        why = f"Gemini could not be reached ({exc}). Try again later."
+    elif isinstance(exc, IncompleteResponseError):
+        why = f"Gemini's answer broke off ({exc}). Try again."
+    elif isinstance(exc, InvalidMessageError):
+        why = f"the request could not be built: {exc}"
+    else:
+        why = str(exc)
+    return ToolException(f"{name} failed: {why}")
+
+
+def allowed_file_types() -> str:
+    """The file extensions the tool accepts, e.g. for an owner's own checks."""
+    return supported_extensions()
+
+
+__all__ = ["CodeExecutionInput", "GeminiCodeExecutionTool", "allowed_file_types"]
