@@ -77,12 +77,15 @@ def test_every_code_result_is_linked_to_a_call(part_list: list[dict[str, Any]]) 
 
 
 def _mergeable(part: dict[str, Any]) -> str | None:
-    """The kind of run a part continues when streamed (unsigned plain text), else None."""
-    if set(part) == {"text"}:
-        return "text"
-    if set(part) == {"text", "thought"} and part["thought"] is True:
-        return "reasoning"
-    return None
+    """The kind of run a part continues when streamed (unsigned text), else None.
+
+    Text deltas with the same unmapped part keys (e.g. `thought: false`) are one run too.
+    """
+    if "thoughtSignature" in part or not isinstance(part.get("text"), str):
+        return None
+    kind = "reasoning" if part.get("thought") is True else "text"
+    rest = {k: v for k, v in part.items() if k != "text" and (k, v) != ("thought", True)}
+    return kind + json.dumps(rest, sort_keys=True)
 
 
 def _split(response: dict[str, Any], rng: random.Random) -> list[dict[str, Any]]:
