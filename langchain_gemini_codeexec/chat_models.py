@@ -21,7 +21,13 @@ from langchain_core.utils.function_calling import convert_to_json_schema
 from pydantic import AliasChoices, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 
 from langchain_gemini_codeexec import _tools
-from langchain_gemini_codeexec._client import RetryPolicy, Transport, build_client, files_base
+from langchain_gemini_codeexec._client import (
+    RetryPolicy,
+    Transport,
+    build_client,
+    check_api_key,
+    files_base,
+)
 from langchain_gemini_codeexec._from_gemini import blocked_reason, response_to_message_fields
 from langchain_gemini_codeexec._streaming import StreamState
 from langchain_gemini_codeexec._to_gemini import messages_to_contents
@@ -90,7 +96,14 @@ class ChatGeminiCodeExecution(BaseChatModel):
         ```
     """
 
-    model_config = ConfigDict(populate_by_name=True, arbitrary_types_allowed=True)
+    # A misspelt parameter is an error, not silently ignored; and no validation error
+    # echoes the input (it would print the API key).
+    model_config = ConfigDict(
+        populate_by_name=True,
+        arbitrary_types_allowed=True,
+        extra="forbid",
+        hide_input_in_errors=True,
+    )
 
     model: str = Field(default=DEFAULT_MODEL, min_length=1)
     """Gemini model name, e.g. `gemini-2.5-flash` or `gemini-3-flash-preview`."""
@@ -114,13 +127,13 @@ class ChatGeminiCodeExecution(BaseChatModel):
     """Override the API endpoint (a proxy, or `langchain_gemini_codeexec.testing`)."""
     api_version: str | None = None
     """API version (`v1beta`, `v1`, ...); default: the SDK's."""
-    timeout: float | None = Field(default=None, gt=0)
-    """Seconds each HTTP request may take."""
+    timeout: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+    """Seconds to wait for Gemini: to connect, for a whole answer, for each stream chunk."""
     max_retries: int = Field(default=2, ge=0)
     """Retries of 408/429/5xx answers and connection errors, with backoff."""
-    retry_initial_delay: float = Field(default=1.0, ge=0)
+    retry_initial_delay: float = Field(default=1.0, ge=0, allow_inf_nan=False)
     """First backoff delay in seconds (doubled each retry, with jitter)."""
-    retry_max_delay: float = Field(default=60.0, ge=0)
+    retry_max_delay: float = Field(default=60.0, ge=0, allow_inf_nan=False)
     """Cap on one retry delay, also on a delay the server asks for."""
     default_headers: dict[str, str] | None = None
     """Extra HTTP headers sent with every request."""
@@ -175,6 +188,8 @@ class ChatGeminiCodeExecution(BaseChatModel):
                 "api_key: no Gemini API key. Pass api_key=..., set GOOGLE_API_KEY or "
                 "GEMINI_API_KEY, or use Vertex AI (vertexai=True with project/location)"
             )
+        if self.api_key is not None and self.api_key.get_secret_value():
+            check_api_key(self.api_key.get_secret_value())
         if self.retry_max_delay < self.retry_initial_delay:
             raise ValueError("retry_max_delay must be >= retry_initial_delay")
         return self
@@ -246,14 +261,13 @@ class ChatGeminiCodeExecution(BaseChatModel):
                     credentials=self.credentials,
                     base_url=self.base_url,
                     api_version=self.api_version,
-                    timeout=self.timeout,
                     headers=self.default_headers,
                 )
                 retry = RetryPolicy(
                     self.max_retries, self.retry_initial_delay, self.retry_max_delay
                 )
                 self._client = client
-                self._transport = Transport(client, retry)
+                self._transport = Transport(client, retry, self.timeout)
             return self._transport
 
     @property
