@@ -1,0 +1,69 @@
+"""Each example runs offline (as a user would run it) and shows what it promises."""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+CREDENTIALS = ("GOOGLE_API_KEY", "GEMINI_API_KEY", "GOOGLE_GENAI_USE_VERTEXAI")
+
+
+def run_example(name: str, cwd: Path, *args: str) -> list[str]:
+    env = {k: v for k, v in os.environ.items() if k not in CREDENTIALS}
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / name), *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith(
+        "Using the offline Gemini endpoint (no GOOGLE_API_KEY/GEMINI_API_KEY set)"
+    )
+    return lines
+
+
+def test_csv_analysis_prints_numbers_and_saves_the_chart(tmp_path: Path) -> None:
+    out = tmp_path / "charts"
+    lines = run_example("csv_analysis.py", tmp_path, "--out", str(out))
+    stdout = "\n".join(lines)
+    # The numbers come from the bundled CSV (the offline Gemini computed them from the
+    # bytes the tool sent), so check them against the file here.
+    with (ROOT / "examples" / "data" / "sales.csv").open() as handle:
+        total = sum(float(row["revenue_eur"]) for row in csv.DictReader(handle))
+    assert f"Total: {total:,.2f}" in stdout
+    assert "Code run 1 of 2 (python): OUTCOME_OK" in stdout
+    (chart,) = out.iterdir()
+    assert chart.name == "chart-2-1.png" and chart.read_bytes().startswith(b"\x89PNG")
+    assert f"chart saved to {chart}" in stdout
+
+
+def test_agent_with_retrieval_looks_up_then_computes(tmp_path: Path) -> None:
+    lines = run_example("agent_with_retrieval.py", tmp_path)
+    calls = [line for line in lines if line.startswith("[agent] calls")]
+    assert [c.split("(")[0] for c in calls] == [
+        "[agent] calls search_documents",
+        "[agent] calls gemini_code_execution",
+    ]
+    assert "48.2" in calls[1] and "61.7" in calls[1] and "310" in calls[1] and "365" in calls[1]
+    per_2023, per_2024 = 48.2e6 / 310, 61.7e6 / 365
+    change = (per_2024 / per_2023 - 1) * 100
+    final = next(line for line in lines if line.startswith("Final answer:"))
+    assert f"{change:+.2f}%" in final and f"{per_2024:,.2f}" in final
+
+
+def test_multi_step_workflow_uses_the_report(tmp_path: Path) -> None:
+    lines = run_example("multi_step_workflow.py", tmp_path, "--out", str(tmp_path / "out"))
+    steps = [line.split("]")[0] + "]" for line in lines if line.startswith("[")]
+    assert steps == ["[describe_data]", "[compute]", "[check]", "[summarize]"]
+    stdout = "\n".join(lines)
+    assert "failed run(s), e.g. KeyError: 'temp'" in stdout
+    assert "Warming fastest: Valley." in stdout
+    assert "2 code run(s) in 1 attempt(s)" in stdout
