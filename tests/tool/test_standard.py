@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
@@ -59,6 +59,8 @@ class TestGeminiCodeExecutionToolIntegration(ToolsIntegrationTests):
         return EXAMPLE_ARGS
 
     @pytest.fixture
-    def tool(self, standard_server: GeminiTestServer) -> BaseTool:
+    async def tool(self, standard_server: GeminiTestServer) -> AsyncIterator[BaseTool]:
         llm = ChatGeminiCodeExecution(api_key=API_KEY, base_url=standard_server.base_url)
-        return GeminiCodeExecutionTool(llm=llm)
+        yield GeminiCodeExecutionTool(llm=llm)
+        await llm.genai_client.aio.aclose()
+        llm.genai_client.close()
