@@ -113,8 +113,17 @@ async def test_async_tool_call(
     message = await tool.ainvoke(tool_call(tool, "async-1", task="Mean please"))
     check_chart(message, "async-1")
     check_request(server.last_request, "Mean please")
+    assert_async_path_used(llm, async_transport)
+
+
+def assert_async_path_used(llm: ChatGeminiCodeExecution, transport: str) -> None:
+    """The request went through the SDK's async client on the chosen path."""
     api = llm.genai_client._api_client
-    assert api._use_aiohttp() == (async_transport == "aiohttp")
+    assert api._use_aiohttp() == (transport == "aiohttp")
+    if transport == "aiohttp":
+        assert api._aiohttp_sessions
+    else:
+        assert api._async_httpx_client._loop_clients
 
 
 def test_streaming_model_gives_the_same_report(
@@ -175,6 +184,7 @@ async def test_parallel_async_calls_each_get_their_own_answer(
         assert message.artifact.runs[0].output == f"{n * n}\n"
         assert message.content.startswith(f"Answer:\n{n} squared is {n * n}.")
     assert len(server.model_requests) == len(numbers)
+    assert_async_path_used(llm, async_transport)
 
 
 def test_parallel_threaded_calls_each_get_their_own_answer(
@@ -410,6 +420,7 @@ async def test_parallel_async_calls_upload_a_file_once(
         [(box / "sales.csv").read_bytes(), PNG]
     )
     assert sum(1 for r in server.requests if r.action == "upload") == 2
+    assert_async_path_used(llm, async_transport)
     uris = {f.uri for f in server.files.values()}
     for request in server.model_requests:
         assert {p["fileData"]["fileUri"] for p in request.parts(0) if "fileData" in p} == uris
