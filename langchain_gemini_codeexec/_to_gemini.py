@@ -31,6 +31,8 @@ from langchain_gemini_codeexec.errors import InvalidMessageError
 Part = dict[str, Any]
 
 _MEDIA_BLOCKS = ("image", "file", "audio", "video")
+# Blocks of an AI message that are tool calls (ours, streamed, Anthropic's, OpenAI's).
+_CALL_BLOCKS = ("tool_call", "tool_call_chunk", "tool_use", "function_call")
 # Outcomes as langchain-google-genai stores them (ints of the SDK enum).
 _INT_OUTCOMES = {
     0: "OUTCOME_UNSPECIFIED",
@@ -221,13 +223,15 @@ class _AIContext:
         provider = message.response_metadata.get("model_provider")
         # Ids and signatures from another provider mean nothing to Gemini.
         self.own = provider in (None, PROVIDER)
+        # Ids go back only when Gemini made them (not LangChain, a user or another model).
+        self.gemini = provider == PROVIDER
         self.code_ids: set[str] = set()
         self.lc_signatures: dict[str, Any] = (
             message.additional_kwargs.get(_LC_GOOGLE_SIGNATURES) or {}
         )
 
     def keep_id(self, block: dict[str, Any], extras: dict[str, Any]) -> bool:
-        return self.own and not extras.get("synthetic_id") and bool(block.get("id"))
+        return self.gemini and not extras.get("synthetic_id") and bool(block.get("id"))
 
 
 def _ai_block_to_part(block: Any, ctx: _AIContext, position: int) -> Part | None:
@@ -313,11 +317,19 @@ def _ai_block_to_part(block: Any, ctx: _AIContext, position: int) -> Part | None
         part = media_part(block, ctx.index, where, "")
         payload_key = "inlineData" if "inlineData" in part else "fileData"
         return _restore(part, payload_key, extras)
+    if kind == "tool_use":  # Anthropic's tool call block
+        call_block = {"type": "tool_call", "name": block.get("name"), "id": block.get("id")}
+        return _ai_block_to_part({**call_block, "args": block.get("input", {})}, ctx, position)
     if kind in ("tool_call", "function_call"):
         name = block.get("name")
         if not isinstance(name, str) or not name:
             raise _fail(ctx.index, f"{where}: a tool_call block needs a 'name'")
-        args = block.get("args", {})
+        args = block.get("args", block.get("arguments", {}))
+        if isinstance(args, str):  # OpenAI's function_call carries JSON text
+            try:
+                args = json.loads(args or "{}")
+            except json.JSONDecodeError:
+                raise _fail(ctx.index, f"{where}: tool call arguments are not JSON") from None
         if not isinstance(args, dict):
             raise _fail(ctx.index, f"{where}: tool_call 'args' must be a JSON object")
         call: Part = {"name": name, "args": args}
@@ -356,13 +368,14 @@ def _ai_parts(message: AIMessage, index: int) -> list[Part]:
     blocks: Sequence[Any] = [content] if isinstance(content, str) else content
     parts: list[Part] = []
     seen_calls: set[str] = set()
-    for position, block in enumerate(blocks):
-        if isinstance(block, dict) and block.get("type") in ("tool_call", "tool_call_chunk"):
-            seen_calls.add(block.get("id") or "")
+    for position, block in _unmerged(blocks):
+        if isinstance(block, dict) and block.get("type") in _CALL_BLOCKS:
+            seen_calls.add(block.get("call_id") or block.get("id") or "")
         part = _ai_block_to_part(block, ctx, position)
         if part is not None:
             parts.append(part)
-    # Tool calls known only from `tool_calls` (string content, other providers).
+    # Tool calls known only from `tool_calls` (string content, other providers): their ids
+    # were not Gemini's (ours always come with a block), so they are not sent.
     for call in message.tool_calls:
         if (call.get("id") or "") not in seen_calls:
             tool_block = {
@@ -370,6 +383,7 @@ def _ai_parts(message: AIMessage, index: int) -> list[Part]:
                 "name": call["name"],
                 "args": call["args"],
                 "id": call.get("id"),
+                "extras": {"synthetic_id": True},
             }
             converted = _ai_block_to_part(tool_block, ctx, len(parts))
             if converted is not None:
@@ -432,25 +446,52 @@ def _system_parts(message: BaseMessage, index: int) -> list[Part]:
     return parts
 
 
-def _tool_response(message: ToolMessage) -> dict[str, Any]:
+def _response_from_text(text: str) -> dict[str, Any]:
+    """A tool's text as `functionResponse.response`: a JSON object as is, else `output`."""
+    try:
+        parsed = json.loads(text)
+    except json.JSONDecodeError:
+        return {"output": text}
+    return parsed if isinstance(parsed, dict) else {"output": parsed}
+
+
+def _tool_content(message: ToolMessage, index: int, file_base: str) -> tuple[str, list[Part]]:
+    """A ToolMessage's content: its text, and its media as parts (validated, none skipped)."""
     content = message.content
-    if message.status == "error":
-        return {"error": content if isinstance(content, str) else _output_text(content)}
     if isinstance(content, str):
-        try:
-            parsed = json.loads(content)
-        except json.JSONDecodeError:
-            return {"output": content}
-        return parsed if isinstance(parsed, dict) else {"output": parsed}
-    texts = [b if isinstance(b, str) else b.get("text") for b in content]
-    if all(isinstance(t, str) for t in texts):
-        return {"output": "".join(t for t in texts if isinstance(t, str))}
-    return {"output": [b for b in content if isinstance(b, str) or b.get("type") == "text"]}
+        return content, []
+    texts: list[str] = []
+    media: list[Part] = []
+    for position, block in enumerate(content):
+        where = f"content[{position}]"
+        kind = block.get("type") if isinstance(block, dict) else None
+        if isinstance(block, str):
+            texts.append(block)
+        elif kind == "text" and isinstance(block, dict):
+            texts.append(str(block.get("text", "")))
+        elif kind in _MEDIA_BLOCKS and isinstance(block, dict):
+            media.append(media_part(block, index, where, file_base))
+        elif kind == "image_url" and isinstance(block, dict):
+            media.append(_image_url_part(block, index, where))
+        else:
+            shown = kind if kind is not None else type(block).__name__
+            raise _fail(
+                index,
+                f"{where}: a ToolMessage block of type {shown!r} cannot be sent to Gemini; use "
+                "text, image, file, audio, video or image_url blocks",
+            )
+    return "".join(texts), media
 
 
 def _tool_part(
     message: ToolMessage, index: int, calls: dict[str, tuple[str, bool]], file_base: str
 ) -> Part:
+    """A ToolMessage as a `functionResponse` for the call it answers.
+
+    The name is the call's (what Gemini matches on), the id only if Gemini made it. Text
+    that is a JSON object is the response itself, other text is `{"output": text}`, an
+    error is `{"error": text}`; images and files go along as the response's `parts`.
+    """
     found = calls.get(message.tool_call_id)
     if found is None:
         raise _fail(
@@ -459,34 +500,31 @@ def _tool_part(
             "message has a tool call with that id",
         )
     name, send_id = found
-    response: Part = {"name": message.name or name, "response": _tool_response(message)}
+    text, media = _tool_content(message, index, file_base)
+    result = {"error": text} if message.status == "error" else _response_from_text(text)
+    response: Part = {"name": name, "response": result}
     if send_id:
         response = {"id": message.tool_call_id, **response}
-    content = message.content
-    if isinstance(content, list):
-        media = [
-            media_part(b, index, f"content[{i}]", file_base)
-            for i, b in enumerate(content)
-            if isinstance(b, dict) and b.get("type") in _MEDIA_BLOCKS
-        ]
-        if media:
-            response["parts"] = media
+    if media:
+        response["parts"] = media
     return {"functionResponse": response}
 
 
 def _register_calls(message: AIMessage, calls: dict[str, tuple[str, bool]]) -> None:
-    own = message.response_metadata.get("model_provider") in (None, PROVIDER)
-    synthetic = set()
-    if isinstance(message.content, list):
+    """Remember each call's name, and whether its id is Gemini's (so it goes back)."""
+    gemini_ids: set[Any] = set()
+    if message.response_metadata.get("model_provider") == PROVIDER and isinstance(
+        message.content, list
+    ):
         for block in message.content:
-            if isinstance(block, dict) and block.get("type") == "tool_call":
+            if isinstance(block, dict) and block.get("type") in ("tool_call", "tool_call_chunk"):
                 extras = block.get("extras") or {}
-                if extras.get("synthetic_id"):
-                    synthetic.add(block.get("id"))
+                if not extras.get("synthetic_id"):
+                    gemini_ids.add(block.get("id"))
     for call in message.tool_calls:
         call_id = call.get("id")
         if call_id:
-            calls[call_id] = (call["name"], own and call_id not in synthetic)
+            calls[call_id] = (call["name"], call_id in gemini_ids)
 
 
 def messages_to_contents(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
@@ -13,11 +12,11 @@ from google.genai import Client
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.language_models.base import LangSmithParams
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable, RunnableLambda, RunnableMap, RunnablePassthrough
+from langchain_core.tools import BaseTool
 from langchain_core.utils import secret_from_env
-from langchain_core.utils.function_calling import convert_to_json_schema
 from pydantic import AliasChoices, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 
 from langchain_gemini_codeexec import _tools
@@ -297,23 +296,17 @@ class ChatGeminiCodeExecution(BaseChatModel):
         if system is not None:
             body["systemInstruction"] = system
 
-        code_execution = bool(option("code_execution"))
-        bound = [_tools.format_tool(t) for t in kwargs.get("tools") or ()]
-        tools = _tools.build_tools(bound, code_execution)
-        names = _tools.function_names(tools)
+        tools, config = _tools.request_tools(
+            kwargs.get("tools") or (),
+            code_execution=bool(option("code_execution")),
+            tool_choice=kwargs.get("tool_choice"),
+            model=model,
+            allow_mixed=bool(option("allow_mixed_tools")),
+            vertexai=bool(self.vertexai),
+        )
+        _tools.add_missing_signatures(contents, model)
         if tools:
             body["tools"] = tools
-        config = _tools.tool_config(kwargs.get("tool_choice"), names)
-        builtin = any("functionDeclarations" not in t for t in tools)
-        if names and builtin:
-            if _tools.is_legacy_model(model) and not option("allow_mixed_tools"):
-                raise InvalidMessageError(
-                    f"tools: {model} cannot combine code execution (or another built-in tool) "
-                    "with function tools in one request. Either use code_execution=False and "
-                    "give your agent GeminiCodeExecutionTool, or use a Gemini 3 model. "
-                    "(allow_mixed_tools=True sends the request anyway.)"
-                )
-            config["includeServerSideToolInvocations"] = True
         if config:
             body["toolConfig"] = config
 
@@ -340,7 +333,7 @@ class ChatGeminiCodeExecution(BaseChatModel):
             "topP": option("top_p"),
             "topK": option("top_k"),
             "maxOutputTokens": max_tokens,
-            "stopSequences": stop or option("stop"),
+            "stopSequences": stop or option("stop") or None,  # `stop=[]` sends none
             "seed": option("seed"),
             "responseMimeType": option("response_mime_type"),
             "responseJsonSchema": option("response_json_schema"),
@@ -455,41 +448,43 @@ class ChatGeminiCodeExecution(BaseChatModel):
 
     def bind_tools(
         self,
-        tools: Sequence[Any],
+        tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool],
         *,
-        tool_choice: str | bool | dict[str, Any] | None = None,
+        tool_choice: str | bool | list[str] | dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> Runnable[LanguageModelInput, AIMessage]:
         """Bind function tools (and Gemini built-ins) beside code execution.
 
-        Accepts LangChain tools, functions, pydantic models, JSON schemas and built-in tool
-        dicts (`{"code_execution": {}}`, `{"google_search": {}}`, `{"url_context": {}}`).
-        On Gemini 3 models, built-in and function tools are combined with
-        `toolConfig.includeServerSideToolInvocations`; Gemini 1.x/2.x models cannot do that
-        and get a clear error unless `allow_mixed_tools=True`.
+        Accepts LangChain tools, functions, pydantic models, TypedDicts, JSON schemas and
+        built-in tool dicts (`{"code_execution": {}}`, `{"google_search": {}}`,
+        `{"url_context": {}}`). `tool_choice`: `"auto"`, `"any"` (or `"required"`,
+        `True`), `"none"`, or a bound tool's name (or a list of names).
+
+        Gemini 3 models combine built-in and function tools: the request then carries
+        `toolConfig.includeServerSideToolInvocations`, and the built-in calls come back as
+        `toolCall`/`toolResponse` parts (kept as `non_standard` blocks and sent back as
+        they came). Gemini 1.x/2.x models cannot, and get an error here naming the two
+        ways out; `allow_mixed_tools=True` sends such requests anyway.
         """
-        formatted = [_tools.format_tool(tool) for tool in tools]
-        model = kwargs.get("model", self.model)
-        code_execution = kwargs.get("code_execution", self.code_execution)
-        all_tools = _tools.build_tools(formatted, code_execution)
-        names = _tools.function_names(all_tools)
-        _tools.tool_config(tool_choice, names)  # validate now, not at the first call
-        if (
-            names
-            and any("functionDeclarations" not in t for t in all_tools)
-            and _tools.is_legacy_model(model)
-            and not kwargs.get("allow_mixed_tools", self.allow_mixed_tools)
-        ):
+        unknown = set(kwargs) - _CALL_OPTIONS - _LANGCHAIN_KWARGS - {"tools"}
+        if unknown:
             raise InvalidMessageError(
-                f"bind_tools: {model} cannot combine code execution (or another built-in tool) "
-                "with function tools in one request. Either construct the model with "
-                "code_execution=False and give your agent GeminiCodeExecutionTool, or use a "
-                "Gemini 3 model (e.g. gemini-3-flash-preview). allow_mixed_tools=True forces "
-                "the request through."
+                f"bind_tools: unknown argument(s) {sorted(unknown)}; supported: "
+                f"{sorted(_CALL_OPTIONS - {'tools', 'tool_choice'})}"
             )
+        normalized = [_tools.normalize_tool(tool) for tool in tools]
+        _tools.request_tools(  # validate now, not at the first call
+            normalized,
+            code_execution=bool(kwargs.get("code_execution", self.code_execution)),
+            tool_choice=tool_choice,
+            model=str(kwargs.get("model", self.model)),
+            allow_mixed=bool(kwargs.get("allow_mixed_tools", self.allow_mixed_tools)),
+            vertexai=bool(self.vertexai),
+            where="bind_tools",
+        )
         if tool_choice is not None:
             kwargs["tool_choice"] = tool_choice
-        return super().bind(tools=formatted, **kwargs)
+        return self.bind(tools=normalized, **kwargs)
 
     def with_structured_output(
         self,
@@ -497,59 +492,67 @@ class ChatGeminiCodeExecution(BaseChatModel):
         *,
         include_raw: bool = False,
         method: Literal["json_schema", "function_calling", "json_mode"] = "json_schema",
+        two_step: bool | None = None,
         **kwargs: Any,
     ) -> Runnable[LanguageModelInput, dict[str, Any] | Any]:
-        """Answers in a schema: pydantic, TypedDict or JSON schema.
+        """Answers in a schema: a pydantic model, a TypedDict or a JSON schema dict.
 
-        `json_schema` (default) sends Gemini's `responseJsonSchema`; on Gemini 3 the model can
-        run code first and then answer in the schema. Gemini 1.x/2.x reject a response
-        schema together with code execution: use `code_execution=False` for those, or
-        compute first and format with a second model (see README).
+        Methods: `json_schema` (default; Gemini's `responseJsonSchema`), `function_calling`
+        (a forced call of the schema as a function) and `json_mode`
+        (`responseMimeType: application/json`, the prompt describes the keys).
+
+        Gemini 3 models take the schema and code execution in one request: the model runs
+        code, then answers in the schema. Gemini 1.x/2.x models reject a schema, JSON mode
+        or a function tool together with code execution, so for them (when code execution
+        is on) the answer takes two requests, `two_step`: the model first computes with
+        code execution, then a second call without tools formats that computation in the
+        schema. `two_step=True` asks for this on any model, `two_step=False` refuses it
+        (an error for Gemini 1.x/2.x with code execution on). With `include_raw=True` the
+        result is `{"raw", "parsed", "parsing_error"}`, plus `"computation"` (the computing
+        message, with its code and results) in two steps.
         """
         if kwargs:
-            raise InvalidMessageError(f"with_structured_output: unknown arguments {sorted(kwargs)}")
-        if method not in ("json_schema", "function_calling", "json_mode"):
             raise InvalidMessageError(
-                f"method: {method!r} is not one of 'json_schema', 'function_calling', 'json_mode'"
+                f"with_structured_output: unknown argument(s) {sorted(kwargs)}; supported: "
+                "include_raw, method, two_step"
             )
-        is_pydantic = isinstance(schema, type) and hasattr(schema, "model_validate")
+        if method not in _tools.STRUCTURED_METHODS:
+            raise InvalidMessageError(
+                f"method: {method!r} is not one of {', '.join(_tools.STRUCTURED_METHODS)}"
+            )
+        if not isinstance(schema, (dict, type)):
+            raise InvalidMessageError(
+                f"with_structured_output: {schema!r:.80} is not a schema; pass a pydantic "
+                "model, a TypedDict or a JSON schema dict"
+            )
+        cannot_combine = (
+            self.code_execution
+            and _tools.is_legacy_model(self.model)
+            and not self.allow_mixed_tools
+        )
+        if two_step or (two_step is None and cannot_combine):
+            return self._two_step_structured_output(schema, method, include_raw)
+        if cannot_combine:
+            raise InvalidMessageError(
+                f"with_structured_output: {self.model} cannot answer in a schema (method "
+                f"{method!r}) with code execution on in one request. Leave two_step unset (or "
+                "True) to compute first and format in a second call, use a Gemini 3 model, or "
+                "construct the model with code_execution=False."
+            )
+        output_format = {"kwargs": {"method": method}, "schema": schema}
         llm: Runnable[LanguageModelInput, BaseMessage]
         if method == "function_calling":
-            name = _tools.format_tool(schema)["functionDeclarations"][0]["name"]
             llm = self.bind_tools(
                 [schema],
-                tool_choice=name,
-                ls_structured_output_format={
-                    "kwargs": {"method": method},
-                    "schema": convert_to_json_schema(schema),
-                },
-            )
-            parser: Runnable[Any, Any] = RunnableLambda(
-                lambda message: _parse_tool_call(message, name, schema if is_pydantic else None)
+                tool_choice=_tools.schema_name(schema),
+                ls_structured_output_format=output_format,
             )
         else:
-            if (
-                self.code_execution
-                and _tools.is_legacy_model(self.model)
-                and method == "json_schema"
-            ):
-                raise InvalidMessageError(
-                    f"with_structured_output: {self.model} cannot use a response schema together "
-                    "with code execution. Use a Gemini 3 model, or ChatGeminiCodeExecution("
-                    "code_execution=False) for formatting after a computing step, or "
-                    "method='function_calling' with allow_mixed_tools=True."
-                )
             bind: dict[str, Any] = {"response_mime_type": "application/json"}
             if method == "json_schema":
-                bind["response_json_schema"] = _json_schema(schema)
-            bind["ls_structured_output_format"] = {
-                "kwargs": {"method": method},
-                "schema": convert_to_json_schema(schema) if method == "json_schema" else schema,
-            }
-            llm = self.bind(**bind)
-            parser = RunnableLambda(
-                lambda message: _parse_json(message, schema if is_pydantic else None)
-            )
+                bind["response_json_schema"] = _tools.response_schema(schema)
+            llm = self.bind(ls_structured_output_format=output_format, **bind)
+        parser = _tools.structured_parser(schema, method)
         if not include_raw:
             return llm | parser
         parsed = RunnablePassthrough.assign(
@@ -560,31 +563,35 @@ class ChatGeminiCodeExecution(BaseChatModel):
             [no_parse], exception_key="parsing_error"
         )
 
+    def _two_step_structured_output(
+        self, schema: dict[str, Any] | type, method: str, include_raw: bool
+    ) -> Runnable[LanguageModelInput, dict[str, Any] | Any]:
+        """Compute with code execution, then format that answer with a tool-less call."""
+        formatter = self.model_copy(update={"code_execution": False}).with_structured_output(
+            schema,
+            method=method,  # type: ignore[arg-type]
+            include_raw=include_raw,
+            two_step=False,
+        )
 
-def _json_schema(schema: dict[str, Any] | type) -> dict[str, Any]:
-    if isinstance(schema, type) and hasattr(schema, "model_json_schema"):
-        return dict(schema.model_json_schema())
-    return convert_to_json_schema(schema)
+        def to_messages(value: LanguageModelInput) -> list[BaseMessage]:
+            return self._convert_input(value).to_messages()
 
+        def format_request(state: dict[str, Any]) -> list[BaseMessage]:
+            return [
+                *state["messages"],
+                AIMessage(content=_tools.transcript(state["computation"])),
+                HumanMessage(content=_tools.FORMAT_REQUEST),
+            ]
 
-def _final_text(message: BaseMessage) -> str:
-    return message.text if isinstance(message, AIMessage) else str(message.content)
+        def finish(state: dict[str, Any]) -> Any:
+            if include_raw:
+                return {**state["answer"], "computation": state["computation"]}
+            return state["answer"]
 
-
-def _parse_json(message: BaseMessage, model: Any) -> Any:
-    text = _final_text(message).strip()
-    if text.startswith("```"):
-        text = text.strip("`").removeprefix("json").strip()
-    data = json.loads(text)
-    return model.model_validate(data) if model is not None else data
-
-
-def _parse_tool_call(message: BaseMessage, name: str, model: Any) -> Any:
-    calls = [c for c in getattr(message, "tool_calls", []) if c["name"] == name]
-    if not calls:
-        return None
-    args = calls[0]["args"]
-    return model.model_validate(args) if model is not None else args
+        compute = RunnableMap(messages=RunnablePassthrough(), computation=self)
+        answer = RunnablePassthrough.assign(answer=RunnableLambda(format_request) | formatter)
+        return RunnableLambda(to_messages) | compute | answer | RunnableLambda(finish)
 
 
 def _safety_settings(value: list[dict[str, str]] | dict[str, str]) -> list[dict[str, str]]:

@@ -21,6 +21,11 @@ was sent::
 ``Reply.stream(chunks)`` scripts a streamed answer (``stream_chunks`` splits a whole
 response realistically), ``Reply.error`` / ``Reply.rate_limited`` script failures, and
 ``Reply.reset`` / ``Reply.hang`` misbehave at the TCP level.
+
+For conversations of many turns (agent loops, standard test suites), pass
+``GeminiTestServer(responder=ScriptedGemini())``: it answers each request plausibly
+(function calls valid for the declared tools, JSON valid for the response schema, code runs
+for arithmetic) and refuses what Gemini refuses, with Gemini's 400.
 """
 
 from ._replies import (
@@ -40,6 +45,7 @@ from ._replies import (
     text,
     usage,
 )
+from ._scripted import ScriptedGemini
 from ._server import GeminiTestServer, RecordedRequest, UploadedFile, b64decode_any
 
 __all__ = [
@@ -47,6 +53,7 @@ __all__ = [
     "GeminiTestServer",
     "RecordedRequest",
     "Reply",
+    "ScriptedGemini",
     "UploadedFile",
     "b64decode_any",
     "blocked",

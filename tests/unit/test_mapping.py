@@ -319,12 +319,15 @@ def test_other_providers_code_interpreter_blocks_lose_ids_and_signatures() -> No
 
 
 def test_tool_messages_become_function_responses_in_one_turn() -> None:
+    # Gemini's own calls (ids it sent), so the ids go back; see tests/agents for the rest.
+    calls = [
+        {"type": "tool_call", "name": "lookup", "args": {}, "id": "f1"},
+        {"type": "tool_call", "name": "add", "args": {}, "id": "f2"},
+    ]
     ai = AIMessage(
-        "",
-        tool_calls=[
-            {"name": "lookup", "args": {}, "id": "f1"},
-            {"name": "add", "args": {}, "id": "f2"},
-        ],
+        calls,  # type: ignore[arg-type]
+        tool_calls=calls,  # type: ignore[arg-type]
+        response_metadata={"model_provider": "google_genai"},
     )
     _, contents = messages_to_contents(
         [

@@ -1,0 +1,622 @@
+"""A responder that answers like a cooperative Gemini, for tests that need many turns.
+
+:class:`ScriptedGemini` looks at each request (declared tools, ``toolConfig``, response
+schema, the conversation) and answers plausibly: a ``functionCall`` with arguments valid for
+the declared schema, a JSON object valid for ``responseJsonSchema``, a code run for simple
+arithmetic when code execution is on, text otherwise. It also refuses requests the way
+Gemini does (400 with Gemini's message) when a rule of the real API is broken, so a client
+that sends something Gemini would reject fails offline too. It is a test double: answers
+are deterministic and simple, never clever.
+"""
+
+from __future__ import annotations
+
+import ast
+import base64
+import hashlib
+import itertools
+import json
+import operator
+import re
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ._replies import JSON, Reply, response, stream_chunks, usage
+from ._server import RecordedRequest, b64decode_any
+
+_LEGACY_MODEL = re.compile(r"(^|/)gemini-(1|2)(\.|-)")
+_SIGNATURE_PREFIX = b"scripted-signature:"
+_SKIP_SIGNATURE = "skip_thought_signature_validator"
+_NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w])")
+_QUOTED = re.compile(r"(?<!\w)'([^']+)'(?!\w)|\"([^\"]+)\"|“([^”]+)”|「([^」]+)」")
+_PHRASE = re.compile(r"[A-Z][\w.'-]*(?:(?:,\s*|\s+)[A-Z][\w.'-]*)*")
+_WORD = re.compile(r"[^\W_]+")
+_ARITHMETIC = re.compile(
+    r"[-+]?\(?\d+(?:\.\d+)?(?:\s*(?:\*\*|//|[-+*/%])\s*\(?[-+]?\d+(?:\.\d+)?\)?)+"
+)
+_GREETINGS = frozenset({"hello", "hi", "hey", "hola", "greetings"})
+# Words that say nothing about which tool a prompt wants.
+_STOPWORDS = frozenset(
+    re.findall(
+        r"\w+",
+        "a an and are as at be by can do does for from get give has have how i in is it me my "
+        "of on or please run set should tell that the this to tool tools use using value what "
+        "when which who why will with you your function",
+    )
+)
+_BINARY: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
+    ast.Pow: operator.pow,
+}
+
+
+class GeminiRuleError(Exception):
+    """A request Gemini would refuse; becomes a 400 answer with this message."""
+
+
+def is_legacy_model(model: str | None) -> bool:
+    """Gemini 1.x/2.x (they cannot combine built-in and function tools)."""
+    return bool(model and _LEGACY_MODEL.search(model))
+
+
+def call_signature(name: str, args: Any) -> str:
+    """The thought signature ScriptedGemini puts on a call: a hash of that very call.
+
+    Tied to the call's name and arguments, so a signature sent back on another call (or a
+    call whose arguments changed on the way) is caught, as Gemini 3 catches it.
+    """
+    digest = hashlib.sha256(json.dumps([name, args], sort_keys=True).encode()).digest()[:12]
+    return base64.b64encode(_SIGNATURE_PREFIX + digest).decode()
+
+
+# --- reading a request ---------------------------------------------------------------------
+
+
+def _parts(content: Any) -> list[JSON]:
+    parts = content.get("parts") if isinstance(content, dict) else None
+    return [p for p in parts if isinstance(p, dict)] if isinstance(parts, list) else []
+
+
+def _get(obj: Mapping[str, Any], camel: str) -> Any:
+    """A field by its camelCase or snake_case name (the API accepts both)."""
+    if camel in obj:
+        return obj[camel]
+    return obj.get(re.sub(r"([A-Z])", lambda m: "_" + m.group(1).lower(), camel))
+
+
+def _declarations(body: Mapping[str, Any]) -> list[JSON]:
+    found: list[JSON] = []
+    for tool in _get(body, "tools") or ():
+        if isinstance(tool, dict):
+            found += [d for d in _get(tool, "functionDeclarations") or () if isinstance(d, dict)]
+    return found
+
+
+def _builtins(body: Mapping[str, Any]) -> list[str]:
+    names = []
+    for tool in _get(body, "tools") or ():
+        if isinstance(tool, dict):
+            names += [k for k in tool if k not in ("functionDeclarations", "function_declarations")]
+    return names
+
+
+def _starts_turn(content: Any) -> bool:
+    return (
+        isinstance(content, dict)
+        and content.get("role", "user") == "user"
+        and any(
+            "functionResponse" not in p and "function_response" not in p for p in _parts(content)
+        )
+    )
+
+
+def _user_text(contents: list[Any]) -> str:
+    """The text of the last user content that is not only function responses."""
+    for content in reversed(contents):
+        if _starts_turn(content):
+            return "\n".join(p["text"] for p in _parts(content) if isinstance(p.get("text"), str))
+    return ""
+
+
+# --- checks Gemini makes -----------------------------------------------------------------
+
+
+def check_request(model: str | None, body: Mapping[str, Any]) -> None:
+    """Raise :class:`GeminiRuleError` for what Gemini answers with a 400."""
+    contents = _get(body, "contents")
+    if not isinstance(contents, list) or not contents:
+        raise GeminiRuleError("* GenerateContentRequest.contents: contents is not specified")
+    declarations = _declarations(body)
+    builtins = _builtins(body)
+    config = _get(body, "toolConfig") or {}
+    generation = _get(body, "generationConfig") or {}
+    legacy = is_legacy_model(model)
+    if declarations and builtins:
+        if legacy:
+            raise GeminiRuleError("Tool use with function calling is unsupported")
+        if not _get(config, "includeServerSideToolInvocations"):
+            raise GeminiRuleError(
+                "Built-in tools combined with function calling require "
+                "toolConfig.includeServerSideToolInvocations to be true"
+            )
+    if (
+        legacy
+        and (declarations or builtins)
+        and _get(generation, "responseMimeType") == ("application/json")
+    ):
+        kind = "Function calling" if declarations else "Tool use"
+        raise GeminiRuleError(
+            f"{kind} with a response mime type: 'application/json' is unsupported"
+        )
+    names = [d.get("name") for d in declarations]
+    allowed = _get(_get(config, "functionCallingConfig") or {}, "allowedFunctionNames") or []
+    for name in allowed:
+        if name not in names:
+            raise GeminiRuleError(f"allowed_function_names: function {name!r} is not declared")
+    _check_parts(contents)
+    _check_tool_turns(contents)
+    if not legacy:
+        _check_signatures(contents)
+
+
+def _check_parts(contents: list[Any]) -> None:
+    for i, content in enumerate(contents):
+        if not isinstance(content, dict) or not _parts(content):
+            raise GeminiRuleError(f"* contents[{i}].parts: contents.parts must not be empty")
+        if content.get("role", "user") not in ("user", "model"):
+            raise GeminiRuleError(f"* contents[{i}].role: Please use a valid role: user, model.")
+        for j, part in enumerate(_parts(content)):
+            blob = _get(part, "inlineData")
+            if isinstance(blob, dict):
+                if not _get(blob, "mimeType"):
+                    raise GeminiRuleError(
+                        f"* contents[{i}].parts[{j}].inline_data.mime_type: missing"
+                    )
+                try:
+                    b64decode_any(str(blob.get("data", "")))
+                except ValueError:
+                    raise GeminiRuleError(
+                        f"Invalid value at 'contents[{i}].parts[{j}].inline_data.data' (TYPE_BYTES)"
+                    ) from None
+
+
+def _check_tool_turns(contents: list[Any]) -> None:
+    """Function responses answer the calls of the model turn just before, one for one."""
+    for i, content in enumerate(contents):
+        responses = [_get(p, "functionResponse") for p in _parts(content)]
+        responses = [r for r in responses if isinstance(r, dict)]
+        if not responses:
+            continue
+        previous = contents[i - 1] if i else None
+        calls = [_get(p, "functionCall") for p in _parts(previous)] if previous else []
+        calls = [c for c in calls if isinstance(c, dict)]
+        if len(calls) != len(responses):
+            raise GeminiRuleError(
+                "Please ensure that the number of function response parts is equal to the number "
+                "of function call parts of the function call turn."
+            )
+        if sorted(str(c.get("name")) for c in calls) != sorted(
+            str(r.get("name")) for r in responses
+        ):
+            raise GeminiRuleError(
+                f"* contents[{i}]: function response names {[r.get('name') for r in responses]} "
+                f"do not match the function calls {[c.get('name') for c in calls]}"
+            )
+    for i, content in enumerate(contents):
+        if content.get("role") != "model":
+            continue
+        parts = _parts(content)
+        server_calls = {
+            str(_get(p, "toolCall").get("id"))
+            for p in parts
+            if isinstance(_get(p, "toolCall"), dict)
+        }
+        answered = {
+            str(_get(p, "toolResponse").get("id"))
+            for p in parts
+            if isinstance(_get(p, "toolResponse"), dict)
+        }
+        if server_calls != answered:
+            raise GeminiRuleError(
+                f"* contents[{i}]: every toolCall part must be sent back with its toolResponse "
+                f"(calls {sorted(server_calls)}, responses {sorted(answered)})"
+            )
+
+
+def _check_signatures(contents: list[Any]) -> None:
+    """Gemini 3: the first call of each model turn in the current turn carries its signature."""
+    start = 0
+    for i, content in enumerate(contents):
+        if _starts_turn(content):
+            start = i + 1
+    for i, content in enumerate(contents):
+        if not isinstance(content, dict) or content.get("role") != "model":
+            continue
+        calls = [p for p in _parts(content) if isinstance(_get(p, "functionCall"), dict)]
+        for position, part in enumerate(calls):
+            signature = _get(part, "thoughtSignature")
+            call = _get(part, "functionCall")
+            if signature is None and position == 0 and i >= start:
+                raise GeminiRuleError(
+                    "Function call is missing a thought_signature in functionCall parts. This is "
+                    "required for tools to work correctly. Additional data, function call "
+                    f"`default_api:{call.get('name')}` , position {i + 1}. Please refer to "
+                    "https://ai.google.dev/gemini-api/docs/thought-signatures for more details."
+                )
+            if isinstance(signature, str) and signature != _SKIP_SIGNATURE:
+                raw = b64decode_any(signature)
+                if raw.startswith(_SIGNATURE_PREFIX) and signature != call_signature(
+                    str(call.get("name")), call.get("args", {})
+                ):
+                    raise GeminiRuleError(
+                        f"Thought signature is not valid (contents[{i}], function call "
+                        f"{call.get('name')!r})."
+                    )
+
+
+# --- values for a schema -------------------------------------------------------------------
+
+
+class _Hints:
+    """Values taken from the prompt, handed out in order to the fields that need them."""
+
+    def __init__(self, prompt: str) -> None:
+        self.prompt = prompt
+        self.numbers = [float(n) for n in _NUMBER.findall(prompt)]
+        self.quoted: list[str] = [next(g for g in m if g) for m in _QUOTED.findall(prompt)]
+        self.phrases = [
+            m.group(0).strip(" ,.")
+            for m in _PHRASE.finditer(prompt)
+            if m.start() > 0 and m.group(0).lower() not in _STOPWORDS
+        ]
+        self.strings = 0
+
+    def number(self, schema: Mapping[str, Any]) -> float:
+        value = self.numbers.pop(0) if self.numbers else 1.0
+        for key, step in (("minimum", 0), ("exclusiveMinimum", 1)):
+            low = schema.get(key)
+            if isinstance(low, (int, float)) and (value < low or (step and value == low)):
+                value = float(low + step)
+        for key, step in (("maximum", 0), ("exclusiveMaximum", 1)):
+            high = schema.get(key)
+            if isinstance(high, (int, float)) and (value > high or (step and value == high)):
+                value = float(high - step)
+        return value
+
+    def string(self, name: str, schema: Mapping[str, Any]) -> str:
+        self.strings += 1
+        if self.quoted:
+            return self.quoted.pop(0)
+        if self.phrases and self.strings == 1:
+            return self.phrases.pop(0)
+        described = schema.get("description") or schema.get("title") or name.replace("_", " ")
+        topic = " ".join(_WORD.findall(self.prompt)[-4:])
+        return (
+            f"{str(described).strip().rstrip('.').capitalize()} ({topic})"
+            if topic
+            else str(described)
+        )
+
+
+def _resolve(schema: Any, root: Mapping[str, Any]) -> Any:
+    ref = schema.get("$ref") if isinstance(schema, dict) else None
+    if not isinstance(ref, str) or not ref.startswith("#/"):
+        return schema
+    node: Any = root
+    for key in ref[2:].split("/"):
+        node = node.get(key, {}) if isinstance(node, dict) else {}
+    return _resolve(node, root)
+
+
+def example_value(
+    schema: Any,
+    root: Mapping[str, Any] | None = None,
+    hints: _Hints | None = None,
+    name: str = "value",
+) -> Any:
+    """A value valid for a JSON schema, filled from the prompt where it fits."""
+    root = root if root is not None else (schema if isinstance(schema, dict) else {})
+    hints = hints or _Hints("")
+    schema = _resolve(schema, root)
+    if not isinstance(schema, dict):
+        return None
+    if "const" in schema:
+        return schema["const"]
+    if isinstance(schema.get("enum"), list) and schema["enum"]:
+        return schema["enum"][0]
+    for key in ("anyOf", "oneOf", "allOf"):
+        options = [o for o in schema.get(key) or () if _resolve(o, root).get("type") != "null"]
+        if options:
+            return example_value(options[0], root, hints, name)
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "null")
+    if kind is None:
+        kind = "object" if "properties" in schema else "string"
+    if kind == "object":
+        properties = schema.get("properties") or {}
+        return {key: example_value(sub, root, hints, key) for key, sub in properties.items()}
+    if kind == "array":
+        return [example_value(schema.get("items") or {"type": "string"}, root, hints, name)]
+    if kind == "integer":
+        return int(hints.number(schema))
+    if kind == "number":
+        return hints.number(schema)
+    if kind == "boolean":
+        return True
+    if kind == "null":
+        return None
+    return hints.string(name, schema)
+
+
+# --- answers -------------------------------------------------------------------------------
+
+
+def evaluate(expression: str) -> int | float | None:
+    """The value of a plain arithmetic expression, or None (no names, no calls)."""
+    try:
+        tree = ast.parse(expression.strip(), mode="eval")
+    except SyntaxError:
+        return None
+
+    def value(node: ast.AST) -> Any:
+        if isinstance(node, ast.Expression):
+            return value(node.body)
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
+            return node.value
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            inner = value(node.operand)
+            return -inner if isinstance(node.op, ast.USub) else inner
+        if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
+            left, right = value(node.left), value(node.right)
+            if isinstance(node.op, ast.Pow) and abs(right) > 64:
+                raise ValueError("exponent too large")
+            return _BINARY[type(node.op)](left, right)
+        raise ValueError("not arithmetic")
+
+    try:
+        result = value(tree)
+    except (ValueError, ZeroDivisionError, OverflowError):
+        return None
+    return result if isinstance(result, (int, float)) else None
+
+
+def _words(text: str) -> set[str]:
+    return {w.lower() for w in _WORD.findall(text)} - _STOPWORDS
+
+
+def _pick_functions(prompt: str, declarations: list[JSON], forced: bool) -> list[JSON]:
+    """The functions a prompt asks for: named ones (in parallel), else the best match."""
+    named = [d for d in declarations if re.search(rf"\b{re.escape(str(d.get('name')))}\b", prompt)]
+    if len(named) > 1:
+        return named
+    asked = _words(prompt)
+    scored = sorted(
+        declarations,
+        key=lambda d: (
+            -len(asked & (_words(str(d.get("name", ""))) | _words(str(d.get("description", "")))))
+        ),
+    )
+    best = named or [
+        d
+        for d in scored[:1]
+        if asked & (_words(str(d.get("name", ""))) | _words(str(d.get("description", ""))))
+    ]
+    wants_tool = bool(re.search(r"\b(use|using|call)\b.*\btools?\b", prompt, re.IGNORECASE))
+    if best:
+        return best
+    if (forced or wants_tool) and declarations:
+        return declarations[:1]
+    return []
+
+
+def _function_schema(declaration: Mapping[str, Any]) -> Any:
+    return (
+        _get(declaration, "parametersJsonSchema")
+        or _get(declaration, "parameters")
+        or {"type": "object", "properties": {}}
+    )
+
+
+def _responses_text(contents: list[Any]) -> str | None:
+    """What the tools answered, when the conversation ends with function responses."""
+    last = contents[-1] if contents else None
+    if _starts_turn(last):
+        return None
+    answers = []
+    for part in _parts(last):
+        answer = _get(part, "functionResponse")
+        if isinstance(answer, dict):
+            result = answer.get("response") or {}
+            shown = (
+                result.get("output", result.get("error", result))
+                if isinstance(result, dict)
+                else result
+            )
+            answers.append(
+                shown if isinstance(shown, str) else json.dumps(shown, ensure_ascii=False)
+            )
+    return "; ".join(answers) if answers else None
+
+
+class ScriptedGemini:
+    """A :data:`Responder` for :class:`GeminiTestServer` that plays a plausible Gemini.
+
+    Per request, in this order:
+
+    - a request Gemini would refuse gets Gemini's 400 (``check=True``): built-in and
+      function tools together on Gemini 1.x/2.x (or on Gemini 3 without
+      ``toolConfig.includeServerSideToolInvocations``), a JSON response type with tools on
+      Gemini 1.x/2.x, function responses that do not answer the previous calls one for one,
+      ``toolCall`` parts sent back without their ``toolResponse``, and on Gemini 3 a function
+      call of the current turn without its thought signature (or with one this responder
+      gave to another call);
+    - when function tools are declared and the mode is not ``NONE``: a ``functionCall`` if
+      the mode is ``ANY`` (restricted to ``allowedFunctionNames``), or if the prompt names a
+      function, shares a word with one's name or description, or asks to use a tool.
+      Functions named together are called in parallel. Arguments are valid for the
+      declared schema, taken from the prompt where it has them (numbers in order, quoted
+      text, capitalized names). Gemini 3 calls get ids and a signature on the first call;
+      Gemini 1.x/2.x calls get neither, as from the real API;
+    - after function responses: a text (or JSON) answer that quotes what the tools said;
+    - with ``responseJsonSchema`` (or ``responseSchema``): a JSON object valid for it; with
+      only ``responseMimeType: application/json``: an object whose keys are the words the
+      prompt quotes;
+    - with code execution on and arithmetic in the prompt: an ``executableCode`` part that
+      prints it, its ``codeExecutionResult`` (the real value), then the answer;
+    - otherwise a greeting for a greeting, else a short echo of the prompt.
+
+    Stop sequences cut the text, and streaming requests get the answer in chunks
+    (:func:`stream_chunks`). ``model_version`` defaults to the requested model.
+    """
+
+    def __init__(self, *, check: bool = True, model_version: str | None = None) -> None:
+        self.check = check
+        self.model_version = model_version
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def _next(self) -> int:
+        with self._lock:
+            return next(self._ids)
+
+    def __call__(self, request: RecordedRequest) -> Reply:
+        body = request.body if isinstance(request.body, dict) else {}
+        if self.check:
+            try:
+                check_request(request.model, body)
+            except GeminiRuleError as exc:
+                return Reply.error(400, str(exc))
+        answer = self.answer(request.model or "gemini", body)
+        if request.stream:
+            return Reply.stream(stream_chunks(answer))
+        return Reply.json(answer)
+
+    def answer(self, model: str, body: Mapping[str, Any]) -> JSON:
+        """The whole GenerateContentResponse for a request body."""
+        number = self._next()
+        contents = [c for c in _get(body, "contents") or () if isinstance(c, dict)]
+        prompt = _user_text(contents)
+        generation = _get(body, "generationConfig") or {}
+        parts = self._parts(model, body, contents, prompt, generation, number)
+        finish = "STOP"
+        stops = [s for s in _get(generation, "stopSequences") or () if s]
+        for part in parts:
+            text = part.get("text")
+            if isinstance(text, str) and stops:
+                cut = min((text.find(s) for s in stops if s in text), default=-1)
+                if cut >= 0:
+                    part["text"] = text[:cut]
+        limit = _get(generation, "maxOutputTokens")
+        out_tokens = sum(len(json.dumps(p)) for p in parts) // 4 + 1
+        if (
+            isinstance(limit, int)
+            and out_tokens > limit
+            and not any("functionCall" in p for p in parts)
+        ):
+            finish = "MAX_TOKENS"
+        in_tokens = len(json.dumps(contents)) // 4 + 1
+        tool_tokens = sum(len(json.dumps(p)) for p in parts if "codeExecutionResult" in p) // 4
+        return response(
+            *parts,
+            finish_reason=finish,
+            usage=usage(prompt=in_tokens, candidates=out_tokens, tool_use_prompt=tool_tokens),
+            model_version=self.model_version or model,
+            response_id=f"scripted-{number}",
+        )
+
+    def _parts(
+        self,
+        model: str,
+        body: Mapping[str, Any],
+        contents: list[JSON],
+        prompt: str,
+        generation: Mapping[str, Any],
+        number: int,
+    ) -> list[JSON]:
+        declarations = _declarations(body)
+        calling = _get(_get(body, "toolConfig") or {}, "functionCallingConfig") or {}
+        mode = str(_get(calling, "mode") or "AUTO").upper()
+        allowed = _get(calling, "allowedFunctionNames") or []
+        if allowed:
+            declarations = [d for d in declarations if d.get("name") in allowed]
+        tool_answers = _responses_text(contents)
+        if declarations and mode != "NONE" and (tool_answers is None or mode == "ANY"):
+            chosen = _pick_functions(prompt, declarations, forced=mode == "ANY")
+            if chosen:
+                hints = _Hints(f"{prompt} {_last_model_line(contents)}")
+                return self._calls(model, chosen, hints, number)
+        parts: list[JSON] = []
+        computed: int | float | None = None
+        if "codeExecution" in _builtins(body) or "code_execution" in _builtins(body):
+            match = _ARITHMETIC.search(prompt) if tool_answers is None else None
+            computed = evaluate(match.group(0)) if match else None
+            if match and computed is not None:
+                parts += [
+                    {
+                        "executableCode": {
+                            "language": "PYTHON",
+                            "code": f"print({match.group(0).strip()})\n",
+                        }
+                    },
+                    {"codeExecutionResult": {"outcome": "OUTCOME_OK", "output": f"{computed}\n"}},
+                ]
+        schema = _get(generation, "responseJsonSchema") or _get(generation, "responseSchema")
+        if isinstance(schema, dict):
+            hints = _Hints(
+                f"{computed} {prompt}"
+                if computed is not None
+                else f"{prompt} {_last_model_line(contents)}"
+            )
+            data = example_value(schema, schema, hints)
+            return [*parts, {"text": json.dumps(data, ensure_ascii=False)}]
+        if _get(generation, "responseMimeType") == "application/json":
+            keys = [next(g for g in m if g) for m in _QUOTED.findall(prompt)] or ["answer"]
+            hints = _Hints(_QUOTED.sub("", prompt))
+            data = {key: hints.string(key, {}) for key in keys}
+            return [*parts, {"text": json.dumps(data, ensure_ascii=False)}]
+        if tool_answers is not None:
+            return [*parts, {"text": f"The tool answered: {tool_answers}"}]
+        if computed is not None:
+            return [*parts, {"text": f"The result is {computed}."}]
+        return [*parts, {"text": _reply_text(prompt)}]
+
+    def _calls(self, model: str, chosen: list[JSON], hints: _Hints, number: int) -> list[JSON]:
+        parts: list[JSON] = []
+        for position, declaration in enumerate(chosen):
+            name = str(declaration.get("name"))
+            args = example_value(_function_schema(declaration), None, hints)
+            call: JSON = {"name": name, "args": args if isinstance(args, dict) else {}}
+            part: JSON = {"functionCall": call}
+            if not is_legacy_model(model):
+                call["id"] = f"call-{number}-{position}"
+                if position == 0:
+                    part["thoughtSignature"] = call_signature(name, call["args"])
+            parts.append(part)
+        return parts
+
+
+def _last_model_line(contents: list[JSON]) -> str:
+    """The last line the model wrote (what a follow-up answer builds on), or ''."""
+    for content in reversed(contents):
+        if content.get("role") == "model":
+            texts = [p["text"] for p in _parts(content) if isinstance(p.get("text"), str)]
+            lines = "\n".join(texts).strip().splitlines()
+            return lines[-1] if lines else ""
+    return ""
+
+
+def _reply_text(prompt: str) -> str:
+    words = [w.lower() for w in _WORD.findall(prompt)]
+    if words and words[0] in _GREETINGS:
+        return "Hello! How can I help you today?"
+    if not prompt.strip():
+        return "I am here. What would you like me to do?"
+    shown = " ".join(prompt.split())
+    return f"You asked: {shown[:200]}. Here is a short answer from the scripted Gemini."

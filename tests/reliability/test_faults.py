@@ -1,0 +1,259 @@
+"""Faults, each on every HTTP path (sync httpx2/httpx, async aiohttp/httpx2/httpx), invoke
+and stream: a clear typed error naming the cause, or the correct answer after retries.
+
+The server counts the requests it received. Chunks a stream already yielded stay valid
+(their text is a prefix of the answer), and a partial stream is never presented as
+complete: no chunk before the failure carries a finish reason or `chunk_position="last"`.
+"""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from langchain_core.messages import AIMessageChunk
+
+from langchain_gemini_codeexec.errors import (
+    GeminiAPIError,
+    GeminiCodeExecutionError,
+    GeminiConnectionError,
+    GeminiTimeoutError,
+    IncompleteResponseError,
+)
+from langchain_gemini_codeexec.testing import (
+    GeminiTestServer,
+    Reply,
+    code,
+    error_body,
+    response,
+    result,
+    sse_event,
+    stream_chunks,
+    text,
+)
+
+from .conftest import PATHS, check_path, invoke, make_llm, stream
+
+ANSWER = response(
+    text("Let me compute that. "),
+    code("print(sum(range(10)))", id="c1"),
+    result("45\n", id="c1"),
+    text("The sum is 45."),
+    response_id="good",
+)
+ANSWER_TEXT = "Let me compute that. The sum is 45."
+CHUNKS = stream_chunks(ANSWER)
+MAX_RETRIES = 2
+TIMEOUT = 0.3
+
+
+def _good() -> Reply:
+    return Reply.stream(CHUNKS)
+
+
+def _malformed_sse() -> Reply:
+    body = sse_event(CHUNKS[0]) + b'data: {"candidates": [{"content": {"parts": [{"te\r\n\r\n'
+    return Reply.raw(200, body, {"Content-Type": "text/event-stream"})
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a caller sees: an error (type, words in its message) or the good answer."""
+
+    error: type[Exception] | None = None
+    says: tuple[str, ...] = ()
+    requests: int = 1
+    # For streams: how many chunks at least reached the caller before the error.
+    min_chunks: int = 0
+    # For answers: the text and finish reason the caller gets.
+    text: str = ANSWER_TEXT
+    finish: str | None = "STOP"
+
+
+@dataclass(frozen=True)
+class Fault:
+    name: str
+    replies: tuple[Reply, ...]
+    invoke: Outcome
+    stream: Outcome
+    refused: bool = False
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+STORM = tuple(Reply.error(503, "The model is overloaded.") for _ in range(MAX_RETRIES + 1))
+FAULTS = [
+    Fault(
+        "connection refused",
+        (),
+        Outcome(GeminiConnectionError, ("could not talk to Gemini", "after 3 attempts"), 0),
+        Outcome(GeminiConnectionError, ("could not talk to Gemini", "after 3 attempts"), 0),
+        refused=True,
+    ),
+    Fault(
+        "connection reset before any answer",
+        (Reply.reset(), _good()),
+        Outcome(requests=2),
+        Outcome(requests=2),
+    ),
+    Fault(
+        "connection reset mid-stream",
+        (Reply.stream(CHUNKS, reset_after=2, chunk_delay=0.2), _good()),
+        # A whole answer cut in the middle is retried: nothing reached the caller yet.
+        Outcome(requests=2),
+        Outcome(GeminiConnectionError, ("could not talk to Gemini", "stream broke"), 1, 1),
+    ),
+    Fault(
+        "truncated SSE event",
+        (Reply.stream(CHUNKS, truncate_last=True), _good()),
+        Outcome(requests=2),
+        Outcome(IncompleteResponseError, ("not valid JSON", "truncated"), 1, len(CHUNKS) - 1),
+    ),
+    Fault(
+        "stream ends without a finish reason",
+        (Reply.stream(CHUNKS[:-1]),),
+        # Without streaming, the server sends what it has as one whole answer: the caller
+        # gets it as it came, with no finish_reason to pretend it is finished.
+        Outcome(text=ANSWER_TEXT.removesuffix(" 45."), finish=None),
+        Outcome(IncompleteResponseError, ("without a finishReason", "incomplete"), 1, 1),
+    ),
+    Fault(
+        "malformed JSON answer",
+        (Reply.raw(200, b'{"candidates": [{"content": ', {"Content-Type": "application/json"}),),
+        Outcome(IncompleteResponseError, ("not valid JSON",)),
+        Outcome(IncompleteResponseError, ("not valid JSON",)),
+    ),
+    Fault(
+        "malformed SSE event after a good one",
+        (_malformed_sse(),),
+        Outcome(IncompleteResponseError, ("not valid JSON",)),
+        Outcome(IncompleteResponseError, ("not valid JSON", "stream broke after 1 chunks"), 1, 1),
+    ),
+    Fault(
+        "error event mid-stream",
+        (Reply.stream(CHUNKS[:2], error_after=error_body(500, "Internal error mid-way")), _good()),
+        # Without streaming the same failure is an HTTP 500, and retried.
+        Outcome(requests=2),
+        Outcome(GeminiAPIError, ("500", "Internal error mid-way", "stream broke after 2"), 1, 2),
+    ),
+    Fault(
+        "5xx storm longer than the retries",
+        (*STORM, _good()),
+        Outcome(GeminiAPIError, ("503", "UNAVAILABLE", "overloaded", "after 3 attempts"), 3),
+        Outcome(GeminiAPIError, ("503", "UNAVAILABLE", "overloaded", "after 3 attempts"), 3),
+    ),
+    Fault(
+        "5xx storm shorter than the retries",
+        (*STORM[:MAX_RETRIES], _good()),
+        Outcome(requests=3),
+        Outcome(requests=3),
+    ),
+    Fault(
+        "HTML error page from a proxy",
+        (Reply.raw(502, b"<html><body>Bad Gateway</body></html>", {"Content-Type": "text/html"}),)
+        * 3,
+        Outcome(GeminiAPIError, ("502", "Bad Gateway", "after 3 attempts"), 3),
+        Outcome(GeminiAPIError, ("502", "Bad Gateway", "after 3 attempts"), 3),
+    ),
+    Fault(
+        "5xx with a malformed JSON body",
+        (Reply.raw(500, b'{"error": {"code": 500', {"Content-Type": "application/json"}),) * 3,
+        Outcome(GeminiAPIError, ("500", "after 3 attempts"), 3),
+        Outcome(GeminiAPIError, ("500", "after 3 attempts"), 3),
+    ),
+    Fault(
+        "server slower than the timeout",
+        (Reply.hang(10), Reply.hang(10), Reply.hang(10)),
+        Outcome(GeminiTimeoutError, ("did not answer within the timeout", "after 3"), 3),
+        Outcome(GeminiTimeoutError, ("did not answer within the timeout", "after 3"), 3),
+        kwargs={"timeout": TIMEOUT},
+    ),
+    Fault(
+        "server slow once, then fine",
+        (Reply.hang(10), _good()),
+        Outcome(requests=2),
+        Outcome(requests=2),
+        kwargs={"timeout": TIMEOUT},
+    ),
+    Fault(
+        "stream stalls after its first chunk",
+        (Reply.stream(CHUNKS, chunk_delay=3 * TIMEOUT), _good()),
+        Outcome(requests=1),  # a whole answer comes at once: no stall to time out on
+        Outcome(GeminiTimeoutError, ("did not answer within the timeout", "stream broke"), 1, 1),
+        kwargs={"timeout": TIMEOUT},
+    ),
+]
+
+
+def _refused_url() -> str:
+    """A loopback port with nobody listening."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+def _chunk_text(chunks: list[AIMessageChunk]) -> str:
+    return "".join(b.get("text", "") for c in chunks for b in c.content if isinstance(b, dict))
+
+
+def _check_error(error: BaseException | None, expected: Outcome) -> None:
+    assert error is not None, "the call should have failed"
+    assert isinstance(error, expected.error or Exception), repr(error)
+    assert isinstance(error, GeminiCodeExecutionError)
+    message = str(error)
+    for word in expected.says:
+        assert word in message, f"{word!r} not in {message!r}"
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("fault", FAULTS, ids=[f.name for f in FAULTS])
+def test_fault_invoke(server: GeminiTestServer, fault: Fault, path: str) -> None:
+    url = _refused_url() if fault.refused else server.base_url
+    server.enqueue(*fault.replies)
+    llm = make_llm(url, path, max_retries=MAX_RETRIES, **fault.kwargs)
+    check_path(llm, path)
+    expected = fault.invoke
+    if expected.error is None:
+        message = invoke(llm, path)
+        assert message.text == expected.text
+        assert message.response_metadata.get("finish_reason") == expected.finish
+        kinds = {b["type"]: b for b in message.content if isinstance(b, dict)}
+        assert kinds["server_tool_call"]["args"]["code"] == "print(sum(range(10)))"
+        assert kinds["server_tool_result"]["output"] == "45\n"
+        assert message.response_metadata["response_id"] == "good"
+    else:
+        with pytest.raises(expected.error) as caught:
+            invoke(llm, path)
+        _check_error(caught.value, expected)
+    assert len(server.model_requests) == expected.requests
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("fault", FAULTS, ids=[f.name for f in FAULTS])
+def test_fault_stream(server: GeminiTestServer, fault: Fault, path: str) -> None:
+    url = _refused_url() if fault.refused else server.base_url
+    server.enqueue(*fault.replies)
+    llm = make_llm(url, path, max_retries=MAX_RETRIES, **fault.kwargs)
+    check_path(llm, path)
+    expected = fault.stream
+    chunks, error = stream(llm, path)
+    if expected.error is None:
+        assert error is None, repr(error)
+        total = chunks[0]
+        for chunk in chunks[1:]:
+            total += chunk
+        assert total.text == ANSWER_TEXT
+        assert total.response_metadata["finish_reason"] == "STOP"
+        assert chunks[-1].chunk_position == "last"
+    else:
+        _check_error(error, expected)
+        assert len(chunks) >= expected.min_chunks
+        # What arrived is valid and a true prefix of the answer, and does not pose as whole.
+        assert ANSWER_TEXT.startswith(_chunk_text(chunks))
+        for chunk in chunks:
+            assert isinstance(chunk, AIMessageChunk)
+            assert chunk.chunk_position != "last"
+            assert "finish_reason" not in chunk.response_metadata
+    assert len(server.model_requests) == expected.requests
