@@ -24,7 +24,6 @@ from langchain_gemini_codeexec._files import (
     LoadedFile,
     afile_block,
     file_block,
-    supported_extensions,
 )
 from langchain_gemini_codeexec.chat_models import ChatGeminiCodeExecution
 from langchain_gemini_codeexec.errors import (
@@ -112,7 +111,8 @@ class GeminiCodeExecutionTool(BaseTool):
     files_dir: str | os.PathLike[str] | None = None
     """A directory whose regular files (of a supported type) the agent may name."""
     files: dict[str, FileSource] = Field(default_factory=dict)
-    """`{name: path, bytes or gs:// / https:// URI}` the agent may name; wins over files_dir."""
+    """`{name: path, bytes or gs:// / https:// URI}` the agent may name; wins over files_dir.
+    Files are configured at construction (build a new tool to change them)."""
     max_file_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
     """Files larger than this are refused."""
     inline_max_bytes: int = Field(default=1024 * 1024, ge=0)
@@ -167,7 +167,11 @@ class GeminiCodeExecutionTool(BaseTool):
         return self._catalog.load(list(files))
 
     def _finish(self, message: BaseMessage) -> tuple[str, CodeExecutionReport]:
-        report = CodeExecutionReport.from_message(message)
+        try:
+            report = CodeExecutionReport.from_message(message)
+        except ValueError as exc:
+            why = f"{self.name} failed: Gemini's answer is unreadable ({exc})"
+            raise ToolException(why) from exc
         if not report.text.strip() and not report.runs and not report.images:
             raise ToolException(
                 f"{self.name} failed: Gemini returned an empty answer (finish_reason="
@@ -251,9 +255,4 @@ def _tool_error(name: str, exc: GeminiCodeExecutionError) -> ToolException:
     return ToolException(f"{name} failed: {why}")
 
 
-def allowed_file_types() -> str:
-    """The file extensions the tool accepts, e.g. for an owner's own checks."""
-    return supported_extensions()
-
-
-__all__ = ["CodeExecutionInput", "GeminiCodeExecutionTool", "allowed_file_types"]
+__all__ = ["CodeExecutionInput", "GeminiCodeExecutionTool"]
