@@ -12,7 +12,8 @@ import base64
 import binascii
 import json
 import mimetypes
-from collections.abc import Sequence
+import re
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from langchain_core.messages import (
@@ -51,6 +52,26 @@ _IMAGE_MAGIC = {
     b"GIF8": "image/gif",
     b"RIFF": "image/webp",
 }
+# Gemini takes at most 100 MB of inline data in one request; larger files go through the
+# Files API (file_id) or a URL.
+MAX_INLINE_BYTES = 100 * 1024 * 1024
+_MIME = re.compile(r"^([a-z0-9][a-z0-9!#$&^_.+-]*)/[a-z0-9][a-z0-9!#$&^_.+-]*(\s*;.*)?$", re.I)
+_MIME_TOP_LEVELS = ("image", "audio", "video", "text", "application")
+# Types Gemini refuses ("Unsupported MIME type"): opaque bytes, archives, executables.
+_UNSUPPORTED_MIME = frozenset(
+    {
+        "application/octet-stream",
+        "application/zip",
+        "application/gzip",
+        "application/x-tar",
+        "application/x-7z-compressed",
+        "application/vnd.rar",
+        "application/x-rar-compressed",
+        "application/java-archive",
+        "application/x-msdownload",
+        "application/x-executable",
+    }
+)
 
 
 # --- helpers ---------------------------------------------------------------------------
@@ -64,6 +85,13 @@ def _check_base64(data: Any, index: int, where: str) -> str:
     """Validate base64 (standard or URL-safe alphabet), keeping the string as given."""
     if not isinstance(data, str) or not data:
         raise _fail(index, f"{where}: 'base64' must be a non-empty base64 string")
+    if len(data) // 4 * 3 > MAX_INLINE_BYTES:
+        raise _fail(
+            index,
+            f"{where}: the inline data is about {len(data) // 4 * 3 // 2**20} MB, over the "
+            f"{MAX_INLINE_BYTES // 2**20} MB Gemini takes inline; upload it with the Files API "
+            "and pass 'file_id', or pass a 'url'",
+        )
     candidate = data.translate(_URL_SAFE) if ("-" in data or "_" in data) else data
     try:
         base64.b64decode(candidate, validate=True)
@@ -83,12 +111,31 @@ def _sniff_image(data: str) -> str | None:
     return None
 
 
+def _check_mime(mime: Any, index: int, where: str) -> str:
+    """A mime type Gemini can read, or a clear error saying what it takes."""
+    match = _MIME.match(mime) if isinstance(mime, str) else None
+    if match is None:
+        raise _fail(index, f"{where}: mime_type {mime!r} is not a mime type like 'image/png'")
+    if match.group(1).lower() not in _MIME_TOP_LEVELS:
+        raise _fail(
+            index,
+            f"{where}: mime_type {mime!r} is not a kind Gemini reads; use an image/*, "
+            "audio/*, video/*, text/* or application/* type (e.g. application/pdf)",
+        )
+    if mime.split(";")[0].strip().lower() in _UNSUPPORTED_MIME:
+        raise _fail(
+            index,
+            f"{where}: mime_type {mime!r} is not supported by Gemini (opaque bytes, archives "
+            "and executables are refused); send the content as text, CSV, JSON, PDF or an "
+            "image",
+        )
+    return str(mime)
+
+
 def _mime_type(block: dict[str, Any], index: int, where: str, *, source: str = "") -> str:
     mime = block.get("mime_type") or block.get("mimeType")
-    if isinstance(mime, str) and "/" in mime:
-        return mime
     if mime is not None:
-        raise _fail(index, f"{where}: mime_type {mime!r} is not a mime type like 'image/png'")
+        return _check_mime(mime, index, where)
     guessed = None
     if block.get("type") == "image" and isinstance(block.get("base64"), str):
         guessed = _sniff_image(block["base64"])
@@ -110,6 +157,7 @@ def _data_url(url: str, index: int, where: str) -> Part:
     mime = header[len("data:") : -len(";base64")]
     if "/" not in mime:
         raise _fail(index, f"{where}: the data URL names no mime type")
+    _check_mime(mime, index, where)
     return {"inlineData": {"mimeType": mime, "data": _check_base64(data, index, where)}}
 
 
@@ -262,7 +310,7 @@ def _ai_block_to_part(block: Any, ctx: _AIContext, position: int) -> Part | None
         args = block.get("args") if isinstance(block.get("args"), dict) else {}
         assert isinstance(args, dict)
         code: Part = {"code": args.get("code", ""), "language": _language(args, extras)}
-        if ctx.keep_id(block, extras):
+        if ctx.keep_id(block, extras) and not _lc_google_code_call(args):
             code["id"] = block["id"]
         if block.get("id"):
             ctx.code_ids.add(block["id"])
@@ -360,6 +408,34 @@ def _ai_block_to_part(block: Any, ctx: _AIContext, position: int) -> Part | None
     raise _fail(
         ctx.index, f"{where}: block type {kind!r} cannot be sent to Gemini from an AI message"
     )
+
+
+def _lc_google_code_call(args: dict[str, Any]) -> bool:
+    """A langchain-google-genai code call: it keeps Gemini's upper-case language (ours is
+    lower-case) and an id of its own making (it drops Gemini's), which is not sent."""
+    language = args.get("language")
+    return isinstance(language, str) and language != language.lower()
+
+
+def _unmerged(blocks: Sequence[Any]) -> Iterator[tuple[int, Any]]:
+    """Blocks with their positions. A langchain-google-genai v1 stream can give a text
+    delta and the code call or result after it one index, so adding chunks merges them
+    into one `text` block carrying the call's or result's keys: split it, so that no code
+    or output is lost."""
+    for position, block in enumerate(blocks):
+        if not isinstance(block, dict) or block.get("type") != "text":
+            yield position, block
+        elif block.get("name") == CODE_TOOL_NAME and isinstance(block.get("args"), dict):
+            yield position, {"type": "text", "text": block.get("text", "")}
+            call = {"type": "server_tool_call", "name": CODE_TOOL_NAME, "args": block["args"]}
+            yield position, {**call, "id": block.get("id")}
+        elif (block.get("extras") or {}).get("block_type") == RESULT_BLOCK_TYPE:
+            yield position, {"type": "text", "text": block.get("text", "")}
+            keys = ("tool_call_id", "status", "output", "extras")
+            result = {k: block[k] for k in keys if k in block}
+            yield position, {"type": "server_tool_result", **result}
+        else:
+            yield position, block
 
 
 def _ai_parts(message: AIMessage, index: int) -> list[Part]:
