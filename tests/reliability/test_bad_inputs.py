@@ -1,0 +1,650 @@
+"""Bad input, refused before any request: the table below.
+
+Each row is one distinct mistake (in messages, content blocks, files and media, call
+options and tool arguments, the model's constructor, and the code-execution tool). Each
+must raise an error that names where the problem is (message index / block / field) and
+what is allowed, and the loopback server must have recorded no request at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from langchain_core.messages import (
+    AIMessage,
+    ChatMessage,
+    FunctionMessage,
+    HumanMessage,
+    SystemMessage,
+    ToolMessage,
+)
+from langchain_core.tools import ToolException
+from pydantic import BaseModel, ValidationError
+
+from langchain_gemini_codeexec import ChatGeminiCodeExecution, GeminiCodeExecutionTool
+from langchain_gemini_codeexec._to_gemini import MAX_INLINE_BYTES
+from langchain_gemini_codeexec.errors import InvalidMessageError
+from langchain_gemini_codeexec.testing import GeminiTestServer
+
+from .conftest import API_KEY, make_llm
+
+PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\0" * 16).decode()
+HI = HumanMessage("hi")
+CALL = {"name": "lookup", "args": {"q": "x"}, "id": "call-1", "type": "tool_call"}
+
+
+def _human(*blocks: Any) -> list[Any]:
+    return [HumanMessage(content=list(blocks))]
+
+
+def _ai(*blocks: Any, **kw: Any) -> list[Any]:
+    return [HI, AIMessage(content=list(blocks), **kw), HumanMessage("next")]
+
+
+@dataclass(frozen=True)
+class Bad:
+    """One bad input: what is done, the error type, and words its message must contain."""
+
+    id: str
+    kind: str  # messages | call | init | tool
+    spec: Any
+    error: type[Exception]
+    says: tuple[str, ...]
+
+
+M, B, F, T, C, X = "messages", "messages", "messages", "call", "init", "tool"
+OVERSIZED = "A" * (MAX_INLINE_BYTES // 3 * 4 + 8)
+
+TABLE = [
+    # --- conversations and messages ----------------------------------------------------
+    Bad("empty conversation", M, [], InvalidMessageError, ("messages:", "empty")),
+    Bad(
+        "only a system message",
+        M,
+        [SystemMessage("be nice")],
+        InvalidMessageError,
+        ("only system messages", "HumanMessage"),
+    ),
+    Bad(
+        "FunctionMessage",
+        M,
+        [HI, FunctionMessage(name="f", content="1")],
+        InvalidMessageError,
+        ("messages[1]", "use ToolMessage"),
+    ),
+    Bad(
+        "unknown chat role",
+        M,
+        [ChatMessage(role="wizard", content="abracadabra")],
+        InvalidMessageError,
+        ("messages[0]", "'wizard'", "System, Human, AI or Tool"),
+    ),
+    Bad(
+        "ToolMessage without its call",
+        M,
+        [HI, ToolMessage("42", tool_call_id="nope")],
+        InvalidMessageError,
+        ("messages[1]", "'nope'", "no earlier AI message has a tool call"),
+    ),
+    Bad(
+        "ToolMessage before its call",
+        M,
+        [HI, ToolMessage("42", tool_call_id="call-1"), AIMessage("", tool_calls=[CALL])],
+        InvalidMessageError,
+        ("messages[1]", "'call-1'", "no earlier AI message"),
+    ),
+    Bad(
+        "user message with no content",
+        M,
+        [HumanMessage(content=[])],
+        InvalidMessageError,
+        ("messages[0]", "no content"),
+    ),
+    Bad(
+        "image in a system message",
+        M,
+        [SystemMessage(content=[{"type": "image", "base64": PNG, "mime_type": "image/png"}]), HI],
+        InvalidMessageError,
+        ("messages[0]", "content[0]", "text only"),
+    ),
+    # --- content blocks ------------------------------------------------------------------
+    Bad(
+        "unknown block type",
+        B,
+        _human({"type": "text", "text": "look"}, {"type": "hologram", "data": "?"}),
+        InvalidMessageError,
+        ("messages[0]", "content[1]", "'hologram'", "use 'text', 'image', 'file'"),
+    ),
+    Bad(
+        "text block whose text is not a string",
+        B,
+        _human({"type": "text", "text": 42}),
+        InvalidMessageError,
+        ("messages[0]", "content[0]", "string 'text'"),
+    ),
+    Bad(
+        "unknown block type in an AI message",
+        B,
+        _ai({"type": "citation", "url": "https://example.com"}),
+        InvalidMessageError,
+        ("messages[1]", "content[0]", "'citation'", "cannot be sent to Gemini"),
+    ),
+    Bad(
+        "server tool Gemini does not have",
+        B,
+        _ai({"type": "server_tool_call", "name": "web_search", "id": "s1", "args": {}}),
+        InvalidMessageError,
+        ("messages[1]", "content[0]", "'web_search'", "only 'code_interpreter'"),
+    ),
+    Bad(
+        "server tool result for an unknown call",
+        B,
+        _ai({"type": "server_tool_result", "tool_call_id": "ghost", "status": "success"}),
+        InvalidMessageError,
+        ("messages[1]", "content[0]", "'ghost'", "not a code_interpreter call"),
+    ),
+    Bad(
+        "tool_call block without a name",
+        B,
+        _ai({"type": "tool_call", "id": "c1", "args": {}}),
+        InvalidMessageError,
+        ("messages[1]", "content[0]", "needs a 'name'"),
+    ),
+    Bad(
+        "tool_call_chunk with broken JSON args",
+        B,
+        _ai({"type": "tool_call_chunk", "id": "c1", "name": "f", "args": '{"q": '}),
+        InvalidMessageError,
+        ("messages[1]", "content[0]", "not complete JSON"),
+    ),
+    Bad(
+        "non_standard block from another provider",
+        B,
+        _ai(
+            {"type": "non_standard", "value": {"openai_thing": 1}},
+            response_metadata={"model_provider": "openai"},
+        ),
+        InvalidMessageError,
+        ("messages[1]", "content[0]", "another provider"),
+    ),
+    # --- files and media -----------------------------------------------------------------
+    Bad(
+        "bad base64",
+        F,
+        _human({"type": "image", "base64": "not base64!!", "mime_type": "image/png"}),
+        InvalidMessageError,
+        ("messages[0]", "content[0]", "not valid base64"),
+    ),
+    Bad(
+        "empty base64",
+        F,
+        _human({"type": "file", "base64": "", "mime_type": "text/csv"}),
+        InvalidMessageError,
+        ("messages[0]", "content[0]", "non-empty base64"),
+    ),
+    Bad(
+        "image with no data, url or file_id",
+        F,
+        _human({"type": "image", "mime_type": "image/png"}),
+        InvalidMessageError,
+        ("messages[0]", "content[0]", "'base64', 'url' or 'file_id'"),
+    ),
+    Bad(
+        "file without a mime type",
+        F,
+        _human({"type": "file", "base64": base64.b64encode(b"a,b\n1,2\n").decode()}),
+        InvalidMessageError,
+        ("messages[0]", "content[0]", "needs 'mime_type'", "'text/csv'"),
+    ),
+    Bad(
+        "mime type that is not a mime type",
+        F,
+        _human({"type": "file", "base64": PNG, "mime_type": "csv"}),
+        InvalidMessageError,
+        ("messages[0]", "content[0]", "'csv'", "like 'image/png'"),
+    ),
+    Bad(
+        "mime type with an empty subtype",
+        F,
+        _human({"type": "image", "base64": PNG, "mime_type": "image/"}),
+        InvalidMessageError,
+        ("messages[0]", "content[0]", "'image/'", "like 'image/png'"),
+    ),
+    Bad(
+        "unsupported mime type (opaque bytes)",
+        F,
+        _human({"type": "file", "base64": PNG, "mime_type": "application/octet-stream"}),
+        InvalidMessageError,
+        ("messages[0]", "content[0]", "not supported by Gemini", "CSV, JSON, PDF"),
+    ),
+    Bad(
+        "unsupported mime type (archive)",
+        F,
+        _human(
+            {"type": "file", "url": "https://example.com/data.zip", "mime_type": "application/zip"}
+        ),
+        InvalidMessageError,
+        ("messages[0]", "content[0]", "'application/zip'", "not supported"),
+    ),
+    Bad(
+        "unknown kind of mime type",
+        F,
+        _human({"type": "file", "base64": PNG, "mime_type": "model/gltf+json"}),
+        InvalidMessageError,
+        ("messages[0]", "content[0]", "not a kind Gemini reads", "image/*"),
+    ),
+    Bad(
+        "oversized inline data",
+        F,
+        _human({"type": "file", "base64": OVERSIZED, "mime_type": "text/csv"}),
+        InvalidMessageError,
+        ("messages[0]", "content[0]", "over the 100 MB", "Files API"),
+    ),
+    Bad(
+        "data URL that is not base64",
+        F,
+        _human({"type": "image", "url": "data:image/png,rawbytes"}),
+        InvalidMessageError,
+        ("messages[0]", "content[0]", "only base64 'data:' URLs"),
+    ),
+    Bad(
+        "data URL of an unsupported type",
+        F,
+        _human({"type": "file", "url": f"data:application/x-msdownload;base64,{PNG}"}),
+        InvalidMessageError,
+        ("messages[0]", "content[0]", "not supported by Gemini"),
+    ),
+    Bad(
+        "URL with no mime type and no known extension",
+        F,
+        _human({"type": "file", "url": "https://example.com/blob"}),
+        InvalidMessageError,
+        ("messages[0]", "content[0]", "needs 'mime_type'"),
+    ),
+    Bad(
+        "image_url without a url",
+        F,
+        _human({"type": "image_url", "image_url": {}}),
+        InvalidMessageError,
+        ("messages[0]", "content[0]", "needs a 'url'"),
+    ),
+    Bad(
+        "text-plain block without text",
+        F,
+        _human({"type": "text-plain", "mime_type": "text/plain"}),
+        InvalidMessageError,
+        ("messages[0]", "content[0]", "'text' or 'base64'"),
+    ),
+    Bad(
+        "bad image in a ToolMessage",
+        F,
+        [
+            HI,
+            AIMessage("", tool_calls=[CALL]),
+            ToolMessage(
+                content=[{"type": "image", "base64": "%%%", "mime_type": "image/png"}],
+                tool_call_id="call-1",
+            ),
+        ],
+        InvalidMessageError,
+        ("messages[2]", "content[0]", "not valid base64"),
+    ),
+    # --- call options and tool arguments -------------------------------------------------
+    Bad(
+        "misspelt call option",
+        T,
+        lambda llm: llm.invoke("hi", temprature=0.2),
+        InvalidMessageError,
+        ("unknown call option", "'temprature'", "supported"),
+    ),
+    Bad(
+        "temperature out of range",
+        T,
+        lambda llm: llm.invoke("hi", temperature=5),
+        InvalidMessageError,
+        ("temperature", "between 0 and 2"),
+    ),
+    Bad(
+        "negative max_output_tokens",
+        T,
+        lambda llm: llm.invoke("hi", max_output_tokens=-1),
+        InvalidMessageError,
+        ("max_output_tokens", "positive integer"),
+    ),
+    Bad(
+        "zero top_k",
+        T,
+        lambda llm: llm.invoke("hi", top_k=0),
+        InvalidMessageError,
+        ("top_k", "positive integer"),
+    ),
+    Bad(
+        "unknown thinking level",
+        T,
+        lambda llm: llm.invoke("hi", thinking_level="ultra"),
+        InvalidMessageError,
+        ("thinking_level", "'ultra'", "'minimal', 'low', 'medium', 'high'"),
+    ),
+    Bad(
+        "safety setting without a threshold",
+        T,
+        lambda llm: llm.invoke("hi", safety_settings=[{"category": "HARM_CATEGORY_HATE_SPEECH"}]),
+        InvalidMessageError,
+        ("safety_settings[0]", "'category' and 'threshold'"),
+    ),
+    Bad(
+        "empty model name for one call",
+        T,
+        lambda llm: llm.invoke("hi", model=""),
+        InvalidMessageError,
+        ("model", "non-empty model name"),
+    ),
+    Bad(
+        "a tool that is not a tool",
+        T,
+        lambda llm: llm.bind_tools([42]),
+        InvalidMessageError,
+        ("tools", "not a tool", "LangChain tool"),
+    ),
+    Bad(
+        "tool_choice naming an unbound tool",
+        T,
+        lambda llm: llm.bind_tools([_lookup], tool_choice="search"),
+        InvalidMessageError,
+        ("tool_choice", "'search'", "'auto', 'any', 'none'", "lookup"),
+    ),
+    Bad(
+        "tool_choice of the wrong type",
+        T,
+        lambda llm: llm.bind_tools([_lookup], tool_choice=3),
+        InvalidMessageError,
+        ("tool_choice", "3", "'auto', 'any', 'none'"),
+    ),
+    Bad(
+        "tool_choice dict naming no function",
+        T,
+        lambda llm: llm.bind_tools([_lookup], tool_choice={"type": "function"}),
+        InvalidMessageError,
+        ("tool_choice", "names no function"),
+    ),
+    Bad(
+        "function tools with code execution on Gemini 2.5",
+        T,
+        lambda llm: llm.bind_tools([_lookup]),
+        InvalidMessageError,
+        ("gemini-2.5-flash", "cannot combine", "GeminiCodeExecutionTool"),
+    ),
+    Bad(
+        "unknown structured output method",
+        T,
+        lambda llm: llm.with_structured_output(_Answer, method="xml"),
+        InvalidMessageError,
+        ("method", "'xml'", "json_schema, function_calling, json_mode"),
+    ),
+    # --- constructor parameters ----------------------------------------------------------
+    Bad("negative timeout", C, {"timeout": -1}, ValidationError, ("timeout", "greater than 0")),
+    Bad(
+        "infinite timeout",
+        C,
+        {"timeout": float("inf")},
+        ValidationError,
+        ("timeout", "finite number"),
+    ),
+    Bad(
+        "negative max_retries",
+        C,
+        {"max_retries": -1},
+        ValidationError,
+        ("max_retries", "greater than or equal to 0"),
+    ),
+    Bad(
+        "negative retry delay",
+        C,
+        {"retry_initial_delay": -0.5},
+        ValidationError,
+        ("retry_initial_delay", "greater than or equal to 0"),
+    ),
+    Bad(
+        "retry cap below the first delay",
+        C,
+        {"retry_initial_delay": 5, "retry_max_delay": 1},
+        ValidationError,
+        ("retry_max_delay must be >= retry_initial_delay",),
+    ),
+    Bad(
+        "temperature above 2",
+        C,
+        {"temperature": 3},
+        ValidationError,
+        ("temperature", "less than or equal to 2"),
+    ),
+    Bad("top_p above 1", C, {"top_p": 1.5}, ValidationError, ("top_p", "less than or equal to 1")),
+    Bad(
+        "zero max_output_tokens",
+        C,
+        {"max_output_tokens": 0},
+        ValidationError,
+        ("max_output_tokens", "greater than 0"),
+    ),
+    Bad(
+        "thinking budget below -1",
+        C,
+        {"thinking_budget": -2},
+        ValidationError,
+        ("thinking_budget", "greater than or equal to -1"),
+    ),
+    Bad(
+        "unknown thinking level at construction",
+        C,
+        {"thinking_level": "ultra"},
+        ValidationError,
+        ("thinking_level", "'minimal', 'low', 'medium' or 'high'"),
+    ),
+    Bad("empty model name", C, {"model": ""}, ValidationError, ("model", "at least 1 character")),
+    Bad(
+        "misspelt parameter",
+        C,
+        {"tempurature": 0.2},
+        ValidationError,
+        ("tempurature", "Extra inputs are not permitted"),
+    ),
+    Bad(
+        "no API key anywhere",
+        C,
+        {"api_key": None},
+        ValidationError,
+        ("api_key", "GOOGLE_API_KEY", "vertexai=True"),
+    ),
+    Bad(
+        "API key with a newline",
+        C,
+        {"api_key": API_KEY + "\n"},
+        ValidationError,
+        ("api_key", "printable ASCII", "not shown"),
+    ),
+    Bad(
+        "client that is not a google.genai.Client",
+        C,
+        {"client": "my-client"},
+        ValidationError,
+        ("client", "google.genai.Client"),
+    ),
+    # --- the code-execution tool: file confinement and arguments ---------------------------
+    Bad(
+        "file path escaping the directory",
+        X,
+        {"task": "sum it", "files": ["../secret.csv"]},
+        ToolException,
+        ("'../secret.csv' refused", "plain file names", "data.csv"),
+    ),
+    Bad(
+        "absolute file path",
+        X,
+        {"task": "sum it", "files": ["/etc/passwd"]},
+        ToolException,
+        ("refused", "plain file names", "data.csv"),
+    ),
+    Bad(
+        "hidden file",
+        X,
+        {"task": "read it", "files": [".env"]},
+        ToolException,
+        ("'.env' refused", "hidden files", "data.csv"),
+    ),
+    Bad(
+        "unsupported file type",
+        X,
+        {"task": "run it", "files": ["tool.exe"]},
+        ToolException,
+        ("'tool.exe' refused", "supported types", ".csv"),
+    ),
+    Bad(
+        "file that does not exist",
+        X,
+        {"task": "sum it", "files": ["missing.csv"]},
+        ToolException,
+        ("'missing.csv' refused", "no such file", "data.csv"),
+    ),
+    Bad(
+        "symlink pointing out of the directory",
+        X,
+        {"task": "sum it", "files": ["link.csv"]},
+        ToolException,
+        ("'link.csv' refused", "inside the tool's directory"),
+    ),
+    Bad(
+        "file over the size limit",
+        X,
+        {"task": "sum it", "files": ["big.csv"]},
+        ToolException,
+        ("'big.csv' refused", "over the limit of 64 bytes"),
+    ),
+    Bad(
+        "file name that is not a string",
+        X,
+        {"task": "sum it", "files": [42]},
+        ValidationError,
+        ("files.0", "valid string"),
+    ),
+    Bad(
+        "files given as one string",
+        X,
+        {"task": "sum it", "files": "data.csv"},
+        ValidationError,
+        ("files", "valid list"),
+    ),
+    Bad("empty task", X, {"task": "   ", "files": []}, ToolException, ("task is empty",)),
+    Bad("missing task", X, {"files": ["data.csv"]}, ValidationError, ("task", "Field required")),
+    Bad(
+        "files_dir that is not a directory",
+        X,
+        {"__init__": {"files_dir": "data.csv"}},
+        ValidationError,
+        ("files_dir", "is not a directory"),
+    ),
+    Bad(
+        "mapped file name with a path",
+        X,
+        {"__init__": {"files": {"../x.csv": b"1"}}},
+        ValidationError,
+        ("files", "'../x.csv'", "plain file name"),
+    ),
+    Bad(
+        "mapped file of an unsupported type",
+        X,
+        {"__init__": {"files": {"x.exe": b"MZ"}}},
+        ValidationError,
+        ("files", "'x.exe'", "unsupported type", ".csv"),
+    ),
+]
+
+
+class _Answer(BaseModel):
+    value: int
+
+
+def _lookup(q: str) -> str:
+    """Look something up."""
+    return q
+
+
+def _tool_dir(root: Path) -> Path:
+    """A tool directory with one good file, one too big, and a symlink out of it."""
+    (root / "secret.csv").write_text("password\nhunter2\n")
+    files = root / "files"
+    files.mkdir()
+    (files / "data.csv").write_text("a,b\n1,2\n")
+    (files / "big.csv").write_text("x\n" * 40)
+    (files / ".env").write_text("KEY=1\n")
+    (files / "tool.exe").write_bytes(b"MZ")
+    os.symlink(root / "secret.csv", files / "link.csv")
+    return files
+
+
+def _trigger(bad: Bad, server: GeminiTestServer, tmp_path: Path, mode: str) -> None:
+    if bad.kind == "init":
+        settings = {"api_key": API_KEY, "base_url": server.base_url, **bad.spec}
+        ChatGeminiCodeExecution(**settings)
+    elif bad.kind == "call":
+        bad.spec(make_llm(server.base_url))
+    elif bad.kind == "tool":
+        files = _tool_dir(tmp_path)
+        os.chdir(files)
+        init = {"files_dir": files, "max_file_bytes": 64, "llm": make_llm(server.base_url)}
+        init.update(bad.spec.get("__init__", {}))
+        tool = GeminiCodeExecutionTool(**init)
+        args = {k: v for k, v in bad.spec.items() if k != "__init__"}
+        if mode == "async":
+            asyncio.run(tool.ainvoke(args))
+        else:
+            tool.invoke(args)
+    else:
+        llm = make_llm(server.base_url)
+        if mode == "invoke":
+            llm.invoke(bad.spec)
+        elif mode == "async":
+            asyncio.run(llm.ainvoke(bad.spec))
+        else:
+            list(llm.stream(bad.spec))
+
+
+def _modes(bad: Bad) -> list[str]:
+    if bad.kind == "messages":
+        return ["invoke", "async", "stream"]
+    if bad.kind == "tool" and "__init__" not in bad.spec:
+        return ["invoke", "async"]
+    return ["once"]
+
+
+CASES = [pytest.param(bad, mode, id=f"{bad.id}-{mode}") for bad in TABLE for mode in _modes(bad)]
+
+
+def test_the_table_is_big_and_distinct() -> None:
+    assert len(TABLE) >= 30
+    assert len({bad.id for bad in TABLE}) == len(TABLE)
+
+
+@pytest.mark.parametrize(("bad", "mode"), CASES)
+def test_bad_input_is_refused_before_any_request(
+    bad: Bad,
+    mode: str,
+    server: GeminiTestServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("GOOGLE_API_KEY", raising=False)
+    monkeypatch.delenv("GEMINI_API_KEY", raising=False)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(bad.error) as caught:
+        _trigger(bad, server, tmp_path, mode)
+    message = str(caught.value)
+    for word in bad.says:
+        assert word in message, f"{word!r} not in {message!r}"
+    assert API_KEY not in message
+    assert server.requests == []  # nothing was sent
