@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import importlib
 import json
 import logging
 import math
@@ -22,9 +23,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import timezone
-from typing import Any, TypeVar
-
-from google.genai import Client, errors, types
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from langchain_gemini_codeexec.errors import (
     GeminiAPIError,
@@ -33,6 +32,29 @@ from langchain_gemini_codeexec.errors import (
     GeminiTimeoutError,
     IncompleteResponseError,
 )
+
+
+class _LazyModule:
+    """A module imported on first attribute access.
+
+    `import google.genai` takes about as long as all of LangChain's chat model machinery
+    (pydantic models, httpx, aiohttp): it is loaded when a client is built (or an SDK
+    error is classified), not when this package is imported.
+    """
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        module = sys.modules.get(self._name) or importlib.import_module(self._name)
+        return getattr(module, attr)
+
+
+if TYPE_CHECKING:
+    from google.genai import Client, errors, types
+else:
+    errors = _LazyModule("google.genai.errors")
+    types = _LazyModule("google.genai.types")
 
 logger = logging.getLogger("langchain_gemini_codeexec")
 
@@ -64,6 +86,8 @@ def build_client(
     `async_client_args` go to the SDK's HTTP clients (an httpx transport in
     `async_client_args` makes async calls use httpx instead of aiohttp).
     """
+    from google.genai import Client  # here, not at the top: see _LazyModule
+
     http_options = types.HttpOptions(
         base_url=base_url,
         # Code execution, thinking and JSON-schema answers are documented on v1beta; the

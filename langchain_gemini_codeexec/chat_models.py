@@ -6,9 +6,8 @@ import os
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from operator import itemgetter
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from google.genai import Client
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.language_models.base import LangSmithParams
@@ -31,6 +30,9 @@ from langchain_gemini_codeexec._from_gemini import blocked_reason, response_to_m
 from langchain_gemini_codeexec._streaming import StreamState
 from langchain_gemini_codeexec._to_gemini import messages_to_contents
 from langchain_gemini_codeexec.errors import BlockedPromptError, InvalidMessageError
+
+if TYPE_CHECKING:  # google.genai loads when the first client is built (see _client._LazyModule)
+    from google.genai import Client
 
 DEFAULT_MODEL = "gemini-2.5-flash"
 
@@ -171,8 +173,11 @@ class ChatGeminiCodeExecution(BaseChatModel):
 
     @model_validator(mode="after")
     def _check_settings(self) -> ChatGeminiCodeExecution:
-        if self.client is not None and not isinstance(self.client, Client):
-            raise ValueError("client: pass a google.genai.Client (or leave it unset)")
+        if self.client is not None:
+            from google.genai import Client  # given a client, the SDK is loaded already
+
+            if not isinstance(self.client, Client):
+                raise ValueError("client: pass a google.genai.Client (or leave it unset)")
         if self.vertexai is None:
             self.vertexai = bool(_env_flag("GOOGLE_GENAI_USE_VERTEXAI"))
         if self.vertexai:
@@ -610,10 +615,8 @@ def _safety_settings(value: list[dict[str, str]] | dict[str, str]) -> list[dict[
 def _from_chunks(chunks: list[ChatGenerationChunk]) -> ChatResult:
     if not chunks:
         raise BlockedPromptError("EMPTY_STREAM")
-    total = chunks[0]
-    for chunk in chunks[1:]:
-        total += chunk
-    message = total.message
+    # One n-ary merge: adding chunk by chunk rebuilds the growing message every time.
+    message = (chunks[0] + chunks[1:]).message
     assert isinstance(message, AIMessageChunk)
     content = [
         {k: v for k, v in block.items() if k != "index"} if isinstance(block, dict) else block
