@@ -112,7 +112,8 @@ def build_client(
             credentials=credentials,
             http_options=http_options,
         )
-    return Client(api_key=api_key, http_options=http_options)
+    # vertexai=False said outright: else the SDK reads GOOGLE_GENAI_USE_VERTEXAI itself.
+    return Client(vertexai=False, api_key=api_key, http_options=http_options)
 
 
 def check_api_key(key: str) -> None:

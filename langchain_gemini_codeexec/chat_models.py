@@ -330,9 +330,10 @@ class ChatGeminiCodeExecution(BaseChatModel):
     def _generation_config(
         self, option: Callable[[str], Any], stop: list[str] | None
     ) -> dict[str, Any]:
-        max_tokens = option("max_output_tokens")
+        # `max_tokens` (LangChain's name) is only ever a per-call option: it wins.
+        max_tokens = option("max_tokens")
         if max_tokens is None:
-            max_tokens = option("max_tokens")
+            max_tokens = option("max_output_tokens")
         values = {
             "temperature": option("temperature"),
             "topP": option("top_p"),
@@ -361,6 +362,8 @@ class ChatGeminiCodeExecution(BaseChatModel):
         if level is not None and level not in _THINKING_LEVELS:
             raise InvalidMessageError(f"thinking_level: {level!r} is not one of {_THINKING_LEVELS}")
         thinking = {k: v for k, v in thinking.items() if v is not None}
+        if level is not None:
+            thinking["thinkingLevel"] = level.upper()  # the API's enum name, as the SDK sends
         if thinking:
             config["thinkingConfig"] = thinking
         extra = option("generation_config")
@@ -599,16 +602,22 @@ class ChatGeminiCodeExecution(BaseChatModel):
         return RunnableLambda(to_messages) | compute | answer | RunnableLambda(finish)
 
 
+def _enum_name(value: Any) -> str:
+    """An SDK enum (`HarmCategory.X`, str() of which is not "X") or a plain name."""
+    return str(getattr(value, "value", value))
+
+
 def _safety_settings(value: list[dict[str, str]] | dict[str, str]) -> list[dict[str, str]]:
     if isinstance(value, dict):
-        return [{"category": str(k), "threshold": str(v)} for k, v in value.items()]
+        return [{"category": _enum_name(k), "threshold": _enum_name(v)} for k, v in value.items()]
     settings = []
     for i, item in enumerate(value):
         if not isinstance(item, dict) or "category" not in item or "threshold" not in item:
             raise InvalidMessageError(
                 f"safety_settings[{i}]: needs 'category' and 'threshold', got {item!r}"
             )
-        settings.append({"category": str(item["category"]), "threshold": str(item["threshold"])})
+        category, threshold = _enum_name(item["category"]), _enum_name(item["threshold"])
+        settings.append({"category": category, "threshold": threshold})
     return settings
 
 
