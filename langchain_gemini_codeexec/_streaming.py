@@ -47,7 +47,7 @@ def _run_key(block: Block) -> str | None:
     extras = block.get("extras") or {}
     if block["type"] not in _MERGEABLE or set(extras) - {"part"}:
         return None  # signed (or otherwise marked) parts are never merged
-    return block["type"] + json.dumps(extras.get("part"), sort_keys=True)
+    return str(block["type"]) + json.dumps(extras.get("part"), sort_keys=True)
 
 
 class StreamState:
@@ -136,7 +136,15 @@ class StreamState:
                 }
                 for b in calls
             ]
-        return AIMessageChunk(**fields)
+        message = AIMessageChunk(**fields)
+        # On the last chunk LangChain turns tool_call_chunk blocks into tool_call blocks
+        # without their index; LangChain would then number them itself, and a call could
+        # merge into the block before it (a signed text, say). Put our index back.
+        indexes = {b["id"]: b["index"] for b in calls}
+        for block in message.content:
+            if isinstance(block, dict) and block.get("type") == "tool_call":
+                block.setdefault("index", indexes.get(block.get("id")))
+        return message
 
     def check_complete(self) -> None:
         """A stream that ended before Gemini said it was finished is not an answer."""

@@ -11,18 +11,23 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any
 
 import pydantic
 from langchain_core.exceptions import OutputParserException
-from langchain_core.messages import BaseMessage
+from langchain_core.messages import BaseMessage, BaseMessageChunk
 from langchain_core.output_parsers import JsonOutputParser
 from langchain_core.output_parsers.openai_tools import (
     JsonOutputKeyToolsParser,
     PydanticToolsParser,
 )
-from langchain_core.outputs import ChatGeneration, Generation
+from langchain_core.outputs import (
+    ChatGeneration,
+    ChatGenerationChunk,
+    Generation,
+    GenerationChunk,
+)
 from langchain_core.runnables import Runnable
 from langchain_core.utils.function_calling import convert_to_json_schema, convert_to_openai_tool
 from langchain_core.utils.json import parse_json_markdown
@@ -336,15 +341,63 @@ def _answer_texts(message: BaseMessage) -> list[str]:
     return [last, whole] if last.strip() and last != whole else [whole]
 
 
+def _added_up(chunks: Sequence[str | BaseMessage]) -> Generation:
+    """The whole answer of a stream, as one generation."""
+    total: GenerationChunk | ChatGenerationChunk | None = None
+    for chunk in chunks:
+        if isinstance(chunk, BaseMessageChunk):
+            piece: GenerationChunk | ChatGenerationChunk = ChatGenerationChunk(message=chunk)
+        elif isinstance(chunk, BaseMessage):
+            piece = ChatGenerationChunk(message=BaseMessageChunk(**chunk.model_dump()))
+        else:
+            piece = GenerationChunk(text=chunk)
+        total = piece if total is None else total + piece  # type: ignore[operator]
+    if total is None:
+        raise OutputParserException("Gemini's answer was empty: nothing to parse")
+    return total
+
+
 class JsonAnswerParser(JsonOutputParser):
     """Parses the JSON answer of a Gemini message, into `target` when that is a model.
 
     Streaming yields growing partial objects (for dict targets) and the model once it
-    validates; the final parse is strict, so a truncated answer raises instead of being
-    completed silently.
+    validates; the final parse is strict, so a truncated or invalid answer raises at the
+    end of the stream instead of ending it silently or being completed.
     """
 
     target: Any = None
+
+    def _transform(self, input: Iterator[str | BaseMessage]) -> Iterator[Any]:
+        seen: list[str | BaseMessage] = []
+
+        def keep(chunks: Iterator[str | BaseMessage]) -> Iterator[str | BaseMessage]:
+            for chunk in chunks:
+                seen.append(chunk)
+                yield chunk
+
+        last: Any = None
+        for last in super()._transform(keep(input)):
+            yield last
+        final = self.parse_result([_added_up(seen)])
+        if final != last:
+            yield final
+
+    async def _atransform(self, input: AsyncIterator[str | BaseMessage]) -> AsyncIterator[Any]:
+        seen: list[str | BaseMessage] = []
+
+        async def keep(
+            chunks: AsyncIterator[str | BaseMessage],
+        ) -> AsyncIterator[str | BaseMessage]:
+            async for chunk in chunks:
+                seen.append(chunk)
+                yield chunk
+
+        last: Any = None
+        async for last in super()._atransform(keep(input)):
+            yield last
+        final = self.parse_result([_added_up(seen)])
+        if final != last:
+            yield final
 
     def parse_result(self, result: list[Generation], *, partial: bool = False) -> Any:
         generation = result[0]

@@ -577,9 +577,15 @@ class ScriptedGemini:
             data = example_value(schema, schema, hints)
             return [*parts, {"text": json.dumps(data, ensure_ascii=False)}]
         if _get(generation, "responseMimeType") == "application/json":
-            keys = [next(g for g in m if g) for m in _QUOTED.findall(prompt)] or ["answer"]
-            hints = _Hints(_QUOTED.sub("", prompt))
-            data = {key: hints.string(key, {}) for key in keys}
+            asked = next(
+                (t for t in [prompt, *reversed(_all_user_texts(contents))] if _QUOTED.search(t)),
+                prompt,
+            )
+            keys = [next(g for g in m if g) for m in _QUOTED.findall(asked)] or ["answer"]
+            hints = _Hints(_QUOTED.sub("", asked))
+            data = {
+                key: hints.number({}) if hints.numbers else hints.string(key, {}) for key in keys
+            }
             return [*parts, {"text": json.dumps(data, ensure_ascii=False)}]
         if tool_answers is not None:
             return [*parts, {"text": f"The tool answered: {tool_answers}"}]
@@ -600,6 +606,17 @@ class ScriptedGemini:
                     part["thoughtSignature"] = call_signature(name, call["args"])
             parts.append(part)
         return parts
+
+
+def _all_user_texts(contents: list[JSON]) -> list[str]:
+    """Every text the user wrote, in order (a JSON answer may be asked for a turn back)."""
+    return [
+        p["text"]
+        for c in contents
+        if c.get("role", "user") == "user"
+        for p in _parts(c)
+        if isinstance(p.get("text"), str)
+    ]
 
 
 def _last_model_line(contents: list[JSON]) -> str:
