@@ -174,7 +174,11 @@ def _result_block(part: dict[str, Any], linker: Linker) -> Block:
 
 def _inline_block(part: dict[str, Any], linker: Linker) -> Block:
     payload = part["inlineData"]
-    if not isinstance(payload, dict) or not isinstance(payload.get("data", ""), str):
+    if (
+        not isinstance(payload, dict)
+        or not isinstance(payload.get("data", ""), str)
+        or not isinstance(payload.get("mimeType", ""), str)
+    ):
         return non_standard_block(part)
     mime_type = payload.get("mimeType")
     block: Block = {"type": media_block_type(mime_type), "base64": payload.get("data", "")}
@@ -195,7 +199,11 @@ def _inline_block(part: dict[str, Any], linker: Linker) -> Block:
 
 def _file_data_block(part: dict[str, Any]) -> Block:
     payload = part["fileData"]
-    if not isinstance(payload, dict) or not isinstance(payload.get("fileUri"), str):
+    if (
+        not isinstance(payload, dict)
+        or not isinstance(payload.get("fileUri"), str)
+        or not isinstance(payload.get("mimeType", ""), str)
+    ):
         return non_standard_block(part)
     mime_type = payload.get("mimeType")
     uri: str = payload["fileUri"]
