@@ -124,6 +124,21 @@ def format_tool(tool: Any) -> dict[str, Any]:
     return {"functionDeclarations": [declaration]}
 
 
+def _untitled(schema: Any) -> Any:
+    """A declaration without JSON-schema `title` annotations (pydantic adds them)."""
+    if isinstance(schema, list):
+        return [_untitled(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key in ("properties", "$defs", "definitions") and isinstance(value, dict):
+            out[key] = {name: _untitled(item) for name, item in value.items()}
+        elif not (key == "title" and isinstance(value, str)):
+            out[key] = _untitled(value)
+    return out
+
+
 def build_tools(formatted: Sequence[dict[str, Any]], code_execution: bool) -> list[dict[str, Any]]:
     """Gemini's `tools` list: code execution (when on), other built-ins, then functions."""
     tools: list[dict[str, Any]] = [dict(CODE_EXECUTION_TOOL)] if code_execution else []
@@ -133,12 +148,17 @@ def build_tools(formatted: Sequence[dict[str, Any]], code_execution: bool) -> li
             declarations.extend(tool["functionDeclarations"])
         elif not any(next(iter(tool)) in existing for existing in tools):
             tools.append(tool)
-    names = [d.get("name") for d in declarations]
-    duplicates = sorted({n for n in names if isinstance(n, str) and names.count(n) > 1})
-    if duplicates:
-        raise InvalidMessageError(
-            f"tools: more than one function tool is named {duplicates}; names must be unique"
-        )
+    # One tool bound twice (e.g. a pydantic model and its JSON schema) is declared once;
+    # two different tools with one name are an error.
+    unique: dict[Any, dict[str, Any]] = {}
+    for declaration in declarations:
+        first = unique.setdefault(declaration.get("name"), declaration)
+        if first is not declaration and _untitled(first) != _untitled(declaration):
+            raise InvalidMessageError(
+                f"tools: more than one function tool is named {declaration.get('name')!r}; "
+                "names must be unique"
+            )
+    declarations = list(unique.values())
     if declarations:
         tools.append({"functionDeclarations": declarations})
     return tools

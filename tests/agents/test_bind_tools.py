@@ -297,7 +297,11 @@ def test_vertex_gets_the_tools_but_not_the_developer_api_flag(server: GeminiTest
         ([get_weather], {"type": "function"}, "names no function"),
         ([get_weather], ["get_weather", "nope"], "['nope'] are not bound tools"),
         ([{"google_search": {}}], "any", "forces a function call, but no function tool is bound"),
-        ([get_weather, get_weather], None, "more than one function tool is named ['get_weather']"),
+        (
+            [get_weather, {"title": "get_weather", "description": "Other.", "properties": {}}],
+            None,
+            "more than one function tool is named 'get_weather'",
+        ),
         ([42], None, "tools: 42 is not a tool"),
     ],
 )
@@ -308,6 +312,14 @@ def test_bad_tools_and_choices_fail_at_bind_time(
         make_llm().bind_tools(tools, tool_choice=choice)
     assert needle in str(info.value)
     assert server.requests == []
+
+
+def test_one_tool_bound_twice_is_declared_once(server: GeminiTestServer, make_llm: MakeLLM) -> None:
+    make_llm().bind_tools([Invoice, Invoice.model_json_schema(), get_weather, get_weather]).invoke(
+        "Hi"
+    )
+    declarations = server.last_request.body["tools"][1]["functionDeclarations"]
+    assert [d["name"] for d in declarations] == ["Invoice", "get_weather"]
 
 
 def test_unknown_bind_arguments_fail_at_bind_time(make_llm: MakeLLM) -> None:

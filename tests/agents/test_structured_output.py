@@ -256,7 +256,7 @@ def test_gemini_2_without_code_execution_answers_in_one_request(
     ("kwargs", "needle"),
     [
         ({"schema": Stats, "method": "xml"}, "method: 'xml' is not one of"),
-        ({"schema": Stats, "strict": True}, "unknown argument(s) ['strict']"),
+        ({"schema": Stats, "temperature": 0}, "unknown argument(s) ['temperature']"),
         ({"schema": 42}, "42 is not a schema"),
     ],
 )

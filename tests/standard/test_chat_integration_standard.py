@@ -28,7 +28,6 @@ Feature flags (the suite's own `supports_*` properties) and why:
 
 from __future__ import annotations
 
-import base64
 import os
 import struct
 import zlib
@@ -125,9 +124,7 @@ class _Offline(_Flags):
     base_url = ""
 
     @pytest.fixture(autouse=True)
-    def _loopback(
-        self, scripted_server: GeminiTestServer, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
+    def _loopback(self, scripted_server: GeminiTestServer, monkeypatch: pytest.MonkeyPatch) -> None:
         # chat_model_params is a property the suite reads; it sees the running server here.
         type(self).base_url = scripted_server.base_url
         monkeypatch.setattr(suite, "httpx", SimpleNamespace(get=_serve_sample))
@@ -170,3 +167,11 @@ class TestGemini3CodeExecutionReal(_Flags, ChatModelIntegrationTests):
             "max_tokens": 4096,
             "thinking_level": "low",
         }
+
+
+@pytest.mark.integration
+@pytest.mark.skipif(not _has_credentials(), reason="needs GOOGLE_API_KEY / GEMINI_API_KEY")
+class TestGemini25PlainReal(_Flags, ChatModelIntegrationTests):
+    @property
+    def chat_model_params(self) -> dict[str, Any]:
+        return {"model": "gemini-2.5-flash", "code_execution": False, "max_tokens": 2048}
