@@ -26,10 +26,18 @@ from langchain_gemini_codeexec._client import (
     check_api_key,
     files_base,
 )
-from langchain_gemini_codeexec._from_gemini import blocked_reason, response_to_message_fields
+from langchain_gemini_codeexec._from_gemini import (
+    blocked_reason,
+    first_candidate,
+    response_to_message_fields,
+)
 from langchain_gemini_codeexec._streaming import StreamState
 from langchain_gemini_codeexec._to_gemini import messages_to_contents
-from langchain_gemini_codeexec.errors import BlockedPromptError, InvalidMessageError
+from langchain_gemini_codeexec.errors import (
+    BlockedPromptError,
+    IncompleteResponseError,
+    InvalidMessageError,
+)
 
 if TYPE_CHECKING:  # google.genai loads when the first client is built (see _client._LazyModule)
     from google.genai import Client
@@ -352,12 +360,20 @@ class ChatGeminiCodeExecution(BaseChatModel):
             isinstance(temperature, (int, float)) and 0 <= temperature <= 2
         ):
             raise InvalidMessageError(f"temperature: must be between 0 and 2, got {temperature!r}")
+        top_p = values["topP"]
+        if top_p is not None and not (isinstance(top_p, (int, float)) and 0 <= top_p <= 1):
+            raise InvalidMessageError(f"top_p: must be between 0 and 1, got {top_p!r}")
         config = {k: v for k, v in values.items() if v is not None}
         thinking = {
             "thinkingBudget": option("thinking_budget"),
             "thinkingLevel": option("thinking_level"),
             "includeThoughts": option("include_thoughts"),
         }
+        budget = thinking["thinkingBudget"]
+        if budget is not None and (not isinstance(budget, int) or budget < -1):
+            raise InvalidMessageError(
+                f"thinking_budget: must be an integer >= -1 (-1 dynamic, 0 off), got {budget!r}"
+            )
         level = thinking["thinkingLevel"]
         if level is not None and level not in _THINKING_LEVELS:
             raise InvalidMessageError(f"thinking_level: {level!r} is not one of {_THINKING_LEVELS}")
@@ -383,6 +399,12 @@ class ChatGeminiCodeExecution(BaseChatModel):
         reason = blocked_reason(response)
         if reason is not None:
             raise BlockedPromptError(reason, response.get("promptFeedback"))
+        if first_candidate(response) is None:
+            # Not blocked, yet nothing generated: a failure, not an empty answer.
+            raise IncompleteResponseError(
+                "Gemini's answer has no candidate and no promptFeedback.blockReason; "
+                f"nothing was generated (keys: {sorted(response)}). Retry the request."
+            )
         message = AIMessage(**response_to_message_fields(response, model))
         return ChatResult(generations=[ChatGeneration(message=message)])
 

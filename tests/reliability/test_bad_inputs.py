@@ -325,6 +325,20 @@ TABLE = [
         ("top_k", "positive integer"),
     ),
     Bad(
+        "top_p above 1 for one call",
+        T,
+        lambda llm: llm.invoke("hi", top_p=1.5),
+        InvalidMessageError,
+        ("top_p", "between 0 and 1"),
+    ),
+    Bad(
+        "negative thinking budget for one call",
+        T,
+        lambda llm: llm.bind(thinking_budget=-7).invoke("hi"),
+        InvalidMessageError,
+        ("thinking_budget", ">= -1"),
+    ),
+    Bad(
         "unknown thinking level",
         T,
         lambda llm: llm.invoke("hi", thinking_level="ultra"),

@@ -131,6 +131,18 @@ FAULTS = [
         Outcome(IncompleteResponseError, ("not valid JSON", "stream broke after 1 chunks"), 1, 1),
     ),
     Fault(
+        "empty 200 answer",
+        (Reply.raw(200, b"", {"Content-Type": "application/json"}),),
+        Outcome(IncompleteResponseError, ("no candidate", "nothing was generated")),
+        Outcome(IncompleteResponseError, ("after 0 chunks", "without a finishReason")),
+    ),
+    Fault(
+        "answer without candidates or block reason",
+        (Reply.json({"usageMetadata": {"promptTokenCount": 3}, "modelVersion": "m"}),),
+        Outcome(IncompleteResponseError, ("no candidate", "nothing was generated")),
+        Outcome(IncompleteResponseError, ("without a finishReason", "incomplete")),
+    ),
+    Fault(
         "error event mid-stream",
         (Reply.stream(CHUNKS[:2], error_after=error_body(500, "Internal error mid-way")), _good()),
         # Without streaming the same failure is an HTTP 500, and retried.
