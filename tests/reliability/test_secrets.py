@@ -156,7 +156,6 @@ def test_repr_str_and_dumps_hide_the_key(server: GeminiTestServer) -> None:
         llm._identifying_params,
         llm._get_ls_params(),
         llm._get_invocation_params(),
-        llm.dict(),
     )
     assert llm.api_key is not None and llm.api_key.get_secret_value() == API_KEY
 
