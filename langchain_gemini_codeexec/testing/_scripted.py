@@ -452,7 +452,8 @@ class ScriptedGemini:
 
     - a request Gemini would refuse gets Gemini's 400 (``check=True``): built-in and
       function tools together on Gemini 1.x/2.x (or on Gemini 3 without
-      ``toolConfig.includeServerSideToolInvocations``), a JSON response type with tools on
+      ``toolConfig.includeServerSideToolInvocations``; that message is this responder's
+      own wording, the others are Gemini's), a JSON response type with tools on
       Gemini 1.x/2.x, function responses that do not answer the previous calls one for one,
       ``toolCall`` parts sent back without their ``toolResponse``, and on Gemini 3 a function
       call of the current turn without its thought signature (or with one this responder
