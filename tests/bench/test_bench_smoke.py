@@ -32,7 +32,8 @@ EXPECTED_ROWS = {
     "growth: history of 4 exchanges": {"ours"},
     "growth: history of 8 exchanges": {"ours"},
     "growth: history of 16 exchanges": {"ours"},
-    "growth: cost per exchange at 16 / at 2 (1.0 = linear)": {"ours"},
+    "growth: wall time per exchange at 16 / at 2": {"ours"},
+    "growth: client CPU per exchange at 16 / at 2 (1.0 = linear)": {"ours"},
 }
 
 
