@@ -523,6 +523,7 @@ class ChatGeminiCodeExecution(BaseChatModel):
         include_raw: bool = False,
         method: Literal["json_schema", "function_calling", "json_mode"] = "json_schema",
         two_step: bool | None = None,
+        strict: bool | None = None,
         **kwargs: Any,
     ) -> Runnable[LanguageModelInput, dict[str, Any] | Any]:
         """Answers in a schema: a pydantic model, a TypedDict or a JSON schema dict.
@@ -539,8 +540,10 @@ class ChatGeminiCodeExecution(BaseChatModel):
         schema. `two_step=True` asks for this on any model, `two_step=False` refuses it
         (an error for Gemini 1.x/2.x with code execution on). With `include_raw=True` the
         result is `{"raw", "parsed", "parsing_error"}`, plus `"computation"` (the computing
-        message, with its code and results) in two steps.
+        message, with its code and results) in two steps. `strict` is accepted for
+        LangChain compatibility and changes nothing: Gemini always holds to the schema.
         """
+        del strict
         if kwargs:
             raise InvalidMessageError(
                 f"with_structured_output: unknown argument(s) {sorted(kwargs)}; supported: "
