@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import json
+import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,6 +71,26 @@ def async_path_used(llm: ChatGeminiCodeExecution) -> bool:
 async def close_async(llm: ChatGeminiCodeExecution) -> None:
     if llm._client is not None:
         await llm._client.aio.aclose()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _reuse_ssl_contexts() -> Iterator[None]:
+    """google-genai builds three SSL contexts for every client, loading the CA bundle each
+    time (~40 ms apiece, most of a test's time). The loopback server speaks plain HTTP,
+    so no request uses them: each kind is built once per session. Requests are untouched.
+    """
+    original = ssl.create_default_context
+    built: dict[str, ssl.SSLContext] = {}
+
+    def reuse(*args: Any, **kwargs: Any) -> ssl.SSLContext:
+        key = repr((args, sorted(kwargs.items())))
+        if key not in built:
+            built[key] = original(*args, **kwargs)
+        return built[key]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ssl, "create_default_context", reuse)
+        yield
 
 
 @pytest.fixture
