@@ -128,8 +128,8 @@ class Row:
 
     @property
     def beats_peer(self) -> bool | None:
-        if "lc_google_genai" not in self.values:
-            return None
+        if not self.ratios or "lc_google_genai" not in self.values:
+            return None  # e.g. linearity: read it against the raw SDK's own figure
         return self._better(self.values["ours"], self.values["lc_google_genai"])
 
 
