@@ -516,6 +516,7 @@ def machine() -> dict[str, str]:
         "langchain-google-genai",
         "pydantic",
         "httpx",
+        "httpx2",
         "aiohttp",
     ):
         try:
