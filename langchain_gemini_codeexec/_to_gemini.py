@@ -247,6 +247,9 @@ def _outcome(block: dict[str, Any], extras: dict[str, Any]) -> Any:
         return _INT_OUTCOMES.get(outcome, outcome) if isinstance(outcome, int) else outcome
     if extras.get("block_type") == RESULT_BLOCK_TYPE:
         return None  # Gemini sent this result without an outcome
+    output = block.get("output")
+    if isinstance(output, dict) and output.get("return_code") not in (None, 0):
+        return "OUTCOME_FAILED"  # Anthropic's failed run (LangChain marks it "success")
     return "OUTCOME_OK" if block.get("status", "success") == "success" else "OUTCOME_FAILED"
 
 
@@ -255,6 +258,9 @@ def _output_text(output: Any) -> str:
         return ""
     if isinstance(output, str):
         return output
+    if isinstance(output, dict) and ("stdout" in output or "stderr" in output):
+        # Anthropic's code execution result: {"stdout", "stderr", "return_code"}
+        return str(output.get("stdout") or "") + str(output.get("stderr") or "")
     if isinstance(output, list) and all(isinstance(o, dict) for o in output):
         # Other providers' interpreter outputs: [{"type": "logs", "logs": "..."}]
         texts = [str(o.get("logs", o.get("text", ""))) for o in output]
@@ -440,7 +446,9 @@ def _unmerged(blocks: Sequence[Any]) -> Iterator[tuple[int, Any]]:
 
 def _ai_parts(message: AIMessage, index: int) -> list[Part]:
     ctx = _AIContext(message, index)
-    content = message.content
+    # Another provider's own block formats (OpenAI's `code_interpreter_call`, Anthropic's
+    # `server_tool_use`, ...) are read through LangChain's translation to v1 blocks.
+    content = message.content if ctx.own else message.content_blocks
     blocks: Sequence[Any] = [content] if isinstance(content, str) else content
     parts: list[Part] = []
     seen_calls: set[str] = set()

@@ -373,6 +373,77 @@ async def test_openai_code_interpreter_blocks_become_code_parts(
     assert sent == OPENAI_EXPECTED
 
 
+async def test_openai_native_blocks_are_read_as_v1(server: GeminiTestServer, ask: Any) -> None:
+    """langchain-openai's own Responses format (`code_interpreter_call`) is accepted too."""
+    native = _openai_v1_message()
+    raw = AIMessage(
+        content=[
+            {
+                "type": "code_interpreter_call",
+                "id": "ci_1",
+                "code": "print(2 + 2)",
+                "outputs": [{"type": "logs", "logs": "4\n"}],
+                "status": "completed",
+                "container_id": "cntr_1",
+            },
+            {
+                "type": "code_interpreter_call",
+                "id": "ci_2",
+                "code": "1/0",
+                "outputs": [{"type": "logs", "logs": "ZeroDivisionError\n"}],
+                "status": "failed",
+                "container_id": "cntr_1",
+            },
+            {"type": "text", "text": "2 + 2 = 4", "annotations": []},
+        ],
+        response_metadata={"model_provider": "openai", "model_name": "gpt-5"},
+    )
+    assert native.content[1:] == raw.content_blocks  # the same message, two formats
+    sent = await send_back(server, ask, ask.model(), ["q", raw, "next"])
+    assert sent == OPENAI_EXPECTED
+
+
+async def test_anthropic_code_execution_blocks(server: GeminiTestServer, ask: Any) -> None:
+    def run(tool_id: str, source: str, stdout: str, stderr: str, code: int) -> list[Any]:
+        return [
+            {
+                "type": "server_tool_use",
+                "id": tool_id,
+                "name": "code_execution",
+                "input": {"code": source},
+            },
+            {
+                "type": "code_execution_tool_result",
+                "tool_use_id": tool_id,
+                "content": {
+                    "type": "code_execution_result",
+                    "stdout": stdout,
+                    "stderr": stderr,
+                    "return_code": code,
+                },
+            },
+        ]
+
+    message = AIMessage(
+        content=[
+            {"type": "thinking", "thinking": "Compute it.", "signature": "anthropic-sig"},
+            *run("srvtoolu_1", "print(6 * 7)", "42\n", "", 0),
+            *run("srvtoolu_2", "1/0", "", "ZeroDivisionError\n", 1),
+            {"type": "text", "text": "42"},
+        ],
+        response_metadata={"model_provider": "anthropic", "model_name": "claude-sonnet-4-5"},
+    )
+    sent = await send_back(server, ask, ask.model(), ["q", message, "next"])
+    assert sent == [
+        {"text": "Compute it.", "thought": True},
+        {"executableCode": {"code": "print(6 * 7)", "language": "PYTHON"}},
+        {"codeExecutionResult": {"outcome": "OUTCOME_OK", "output": "42\n"}},
+        {"executableCode": {"code": "1/0", "language": "PYTHON"}},
+        {"codeExecutionResult": {"outcome": "OUTCOME_FAILED", "output": "ZeroDivisionError\n"}},
+        {"text": "42"},
+    ]
+
+
 async def test_foreign_ids_and_signatures_are_not_sent(server: GeminiTestServer, ask: Any) -> None:
     message = AIMessage(
         content=[
