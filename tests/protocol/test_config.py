@@ -602,3 +602,23 @@ def test_vertex_with_credentials_ignores_a_key_in_env(
     assert req.api == "vertex"
     assert req.headers["authorization"] == "Bearer stub-token"
     assert "x-goog-api-key" not in req.headers
+
+
+def test_vertex_express_from_env(server: GeminiTestServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GOOGLE_GENAI_USE_VERTEXAI", "true")
+    monkeypatch.setenv("GOOGLE_API_KEY", "express-key")
+    llm = ChatGeminiCodeExecution(base_url=server.base_url)
+    req = _sync(llm, server)
+    assert req.api == "vertex_express"
+    assert req.headers["x-goog-api-key"] == "express-key"
+
+
+def test_credentials_are_not_serialized(server: GeminiTestServer) -> None:
+    creds = StubCredentials("secret-token")
+    llm = ChatGeminiCodeExecution(
+        base_url=server.base_url, vertexai=True, project="p", credentials=creds
+    )
+    text_form = dumps(llm)
+    assert "secret-token" not in text_form
+    assert "credentials" not in dumpd(llm)["kwargs"]
+    assert "secret-token" not in repr(llm)
