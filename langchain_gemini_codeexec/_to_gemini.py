@@ -611,10 +611,63 @@ def _register_calls(message: AIMessage, calls: dict[str, tuple[str, bool]]) -> N
             calls[call_id] = (call["name"], call_id in gemini_ids)
 
 
+_LEGACY_MODEL = re.compile(r"(^|/)gemini-(1|2)(\.|-)")
+# Google's documented stand-in for a function call Gemini 3 did not sign itself.
+SKIP_SIGNATURE = "skip_thought_signature_validator"
+
+
+def is_legacy_model(model: str) -> bool:
+    """Gemini 1.x/2.x: no thought signatures required, no built-in + function tools mix."""
+    return bool(_LEGACY_MODEL.search(model))
+
+
+def _made_by_gemini3(message: AIMessage) -> bool:
+    """A message Gemini 3 wrote itself goes back exactly as it came, signed or not."""
+    metadata = message.response_metadata
+    name = metadata.get("model_name")
+    return (
+        metadata.get("model_provider") == PROVIDER
+        and isinstance(name, str)
+        and name.startswith(("gemini", "models/gemini"))
+        and not is_legacy_model(name)
+    )
+
+
+def _starts_turn(content: dict[str, Any]) -> bool:
+    """A user content with something other than function responses starts a new turn."""
+    if content.get("role") != "user":
+        return False
+    return any(isinstance(p, dict) and "functionResponse" not in p for p in content["parts"])
+
+
+def _add_missing_signatures(contents: list[dict[str, Any]], model: str) -> None:
+    """Give unsigned first function calls of the current turn Gemini 3's skip value.
+
+    Only calls that did not come from Gemini 3 (history from another model or written by
+    hand) are touched; what Gemini 3 sent goes back unchanged.
+    """
+    if is_legacy_model(model):
+        return
+    start = 0
+    for i, content in enumerate(contents):
+        if _starts_turn(content):
+            start = i + 1
+    for content in contents[start:]:
+        if content.get("role") != "model" or content.get("_as_sent"):
+            continue
+        calls = [p for p in content["parts"] if isinstance(p, dict) and "functionCall" in p]
+        if calls and "thoughtSignature" not in calls[0]:
+            calls[0]["thoughtSignature"] = SKIP_SIGNATURE
+
+
 def messages_to_contents(
-    messages: Sequence[BaseMessage], *, file_base: str = ""
+    messages: Sequence[BaseMessage], *, file_base: str = "", model: str | None = None
 ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
-    """(systemInstruction, contents) for a conversation, validated before any request."""
+    """(systemInstruction, contents) for a conversation, validated before any request.
+
+    With `model` set to a Gemini 3 model, unsigned function calls that Gemini 3 did not
+    write get the documented skip signature, which Gemini 3 requires.
+    """
     if not messages:
         raise InvalidMessageError("messages: the conversation is empty; send at least one message")
     system_parts: list[Part] = []
@@ -634,7 +687,10 @@ def messages_to_contents(
             else:
                 parts = _ai_parts(AIMessage(content=message.content), index)
             if parts:
-                contents.append({"role": "model", "parts": parts})
+                content: dict[str, Any] = {"role": "model", "parts": parts}
+                if isinstance(message, AIMessage) and _made_by_gemini3(message):
+                    content["_as_sent"] = True
+                contents.append(content)
         elif isinstance(message, ToolMessage):
             part = _tool_part(message, index, calls, file_base)
             previous = contents[-1] if contents else None
@@ -660,8 +716,11 @@ def messages_to_contents(
                 f"message type {message.type!r} (role {role!r}) is not supported; use System, "
                 "Human, AI or Tool messages",
             )
+    if model is not None:
+        _add_missing_signatures(contents, model)
     for content in contents:
         content.pop("_tool_turn", None)
+        content.pop("_as_sent", None)
     if not contents:
         raise InvalidMessageError(
             "messages: there is nothing for the model to answer (only system messages); add a "

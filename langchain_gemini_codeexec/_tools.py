@@ -10,7 +10,6 @@ transcript its two-step mode hands from the computing call to the formatting cal
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any
 
@@ -33,6 +32,7 @@ from langchain_core.utils.function_calling import convert_to_json_schema, conver
 from langchain_core.utils.json import parse_json_markdown
 from langchain_core.utils.pydantic import is_basemodel_subclass
 
+from langchain_gemini_codeexec._to_gemini import is_legacy_model
 from langchain_gemini_codeexec.errors import InvalidMessageError
 
 # Gemini's built-in (server-side) tools, by every spelling a user may pass.
@@ -54,7 +54,6 @@ _BUILTINS = {
 _MODES = {"auto": "AUTO", "any": "ANY", "required": "ANY", "none": "NONE", "validated": "VALIDATED"}
 # Modes that make the model call a function, so at least one must be bound.
 _FORCING = frozenset({"ANY"})
-_LEGACY_MODEL = re.compile(r"(^|/)gemini-(1|2)(\.|-)")
 
 CODE_EXECUTION_TOOL: dict[str, Any] = {"codeExecution": {}}
 
@@ -62,12 +61,6 @@ CODE_EXECUTION_TOOL: dict[str, Any] = {"codeExecution": {}}
 # in the current tool loop. A call that comes from elsewhere (history written by hand,
 # another provider, a Gemini 2.x answer) has none; this documented value tells the API
 # to skip the check for that part (https://ai.google.dev/gemini-api/docs/thought-signatures).
-SKIP_SIGNATURE = "skip_thought_signature_validator"
-
-
-def is_legacy_model(model: str) -> bool:
-    """Gemini 1.x/2.x cannot combine built-in tools with function calling in one request."""
-    return bool(_LEGACY_MODEL.search(model))
 
 
 def builtin_key(tool: Any) -> str | None:
@@ -266,33 +259,6 @@ def request_tools(
         if not vertexai:
             config["includeServerSideToolInvocations"] = True
     return tools, config
-
-
-def _starts_turn(content: dict[str, Any]) -> bool:
-    """A user content with something other than function responses starts a new turn."""
-    if content.get("role") != "user":
-        return False
-    return any(isinstance(p, dict) and "functionResponse" not in p for p in content["parts"])
-
-
-def add_missing_signatures(contents: list[dict[str, Any]], model: str) -> None:
-    """Give unsigned first function calls of the current turn Gemini 3's skip value.
-
-    Only calls that arrived without a signature are touched (history from another model
-    or written by hand); Gemini's own signatures go back unchanged.
-    """
-    if is_legacy_model(model):
-        return
-    start = 0
-    for i, content in enumerate(contents):
-        if _starts_turn(content):
-            start = i + 1
-    for content in contents[start:]:
-        if content.get("role") != "model":
-            continue
-        calls = [p for p in content["parts"] if isinstance(p, dict) and "functionCall" in p]
-        if calls and "thoughtSignature" not in calls[0]:
-            calls[0]["thoughtSignature"] = SKIP_SIGNATURE
 
 
 # --- structured output -------------------------------------------------------------------

@@ -32,7 +32,7 @@ from langchain_gemini_codeexec._from_gemini import (
     response_to_message_fields,
 )
 from langchain_gemini_codeexec._streaming import StreamState
-from langchain_gemini_codeexec._to_gemini import messages_to_contents
+from langchain_gemini_codeexec._to_gemini import is_legacy_model, messages_to_contents
 from langchain_gemini_codeexec.errors import (
     BlockedPromptError,
     IncompleteResponseError,
@@ -304,7 +304,9 @@ class ChatGeminiCodeExecution(BaseChatModel):
         model = option("model")
         if not isinstance(model, str) or not model:
             raise InvalidMessageError("model: must be a non-empty model name")
-        system, contents = messages_to_contents(messages, file_base=files_base(self._get_client()))
+        system, contents = messages_to_contents(
+            messages, file_base=files_base(self._get_client()), model=model
+        )
         body: dict[str, Any] = {"contents": contents}
         if system is not None:
             body["systemInstruction"] = system
@@ -317,7 +319,6 @@ class ChatGeminiCodeExecution(BaseChatModel):
             allow_mixed=bool(option("allow_mixed_tools")),
             vertexai=bool(self.vertexai),
         )
-        _tools.add_missing_signatures(contents, model)
         if tools:
             body["tools"] = tools
         if config:
@@ -560,7 +561,7 @@ class ChatGeminiCodeExecution(BaseChatModel):
             )
         cannot_combine = (
             self.code_execution
-            and _tools.is_legacy_model(self.model)
+            and is_legacy_model(self.model)
             and not self.allow_mixed_tools
         )
         if two_step or (two_step is None and cannot_combine):

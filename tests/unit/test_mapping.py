@@ -16,6 +16,7 @@ from langchain_gemini_codeexec._from_gemini import (
     usage_to_metadata,
 )
 from langchain_gemini_codeexec._streaming import StreamState
+from langchain_gemini_codeexec._to_gemini import SKIP_SIGNATURE as SKIP
 from langchain_gemini_codeexec._to_gemini import messages_to_contents
 from langchain_gemini_codeexec.errors import (
     BlockedPromptError,
@@ -453,3 +454,33 @@ def test_part_to_block_never_fails_on_garbage() -> None:
     ):
         block = part_to_block(junk, Linker())
         assert block["type"] == "non_standard"
+
+
+def _call_response(model_version: str) -> dict[str, Any]:
+    return {
+        "candidates": [
+            {
+                "content": {
+                    "parts": [{"functionCall": {"name": "lookup", "args": {}, "id": "f9"}}]
+                },
+                "finishReason": "STOP",
+            }
+        ],
+        "modelVersion": model_version,
+    }
+
+
+def test_gemini3_own_unsigned_call_goes_back_exactly_but_foreign_calls_get_skip_value() -> None:
+    own = AIMessage(**response_to_message_fields(_call_response("gemini-3-flash-preview"), "m"))
+    hand_made = AIMessage("", tool_calls=[{"name": "lookup", "args": {}, "id": "x1"}])
+    for message, expected in (
+        (own, {"functionCall": {"id": "f9", "name": "lookup", "args": {}}}),
+        (hand_made, {"functionCall": {"name": "lookup", "args": {}}, "thoughtSignature": SKIP}),
+    ):
+        _, contents = messages_to_contents(
+            [HumanMessage("q"), message], model="gemini-3-flash-preview"
+        )
+        assert contents[1]["parts"] == [expected]
+        # Gemini 2.x needs no signatures: nothing is added there.
+        _, legacy = messages_to_contents([HumanMessage("q"), message], model="gemini-2.5-flash")
+        assert "thoughtSignature" not in legacy[1]["parts"][0]
