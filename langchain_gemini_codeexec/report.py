@@ -48,6 +48,7 @@ _EXTENSIONS = {
 }
 _MEDIA_BLOCKS = ("image", "file", "audio", "video")
 _NORMAL_FINISH = (None, "STOP", "FINISH_REASON_UNSPECIFIED")
+_MIME = re.compile(r"[A-Za-z0-9][\w.+-]*/[A-Za-z0-9][\w.+-]*")
 
 _REPORT_CONFIG = ConfigDict(frozen=True)
 
@@ -82,7 +83,10 @@ class CodeMedia(BaseModel):
 
     @property
     def data_url(self) -> str:
-        return f"data:{self.mime_type};base64,{self.base64}"
+        """A `data:` URL; a mime type that is not `type/subtype` becomes octet-stream, so
+        that it cannot break out of the markdown link or HTML attribute it is put in."""
+        mime = self.mime_type if _MIME.fullmatch(self.mime_type) else "application/octet-stream"
+        return f"data:{mime};base64,{self.base64}"
 
 
 class CodeResult(BaseModel):

@@ -318,6 +318,21 @@ def test_html_is_escaped() -> None:
     assert "<script>" not in page and "<b>bold" not in page and "&lt;i&gt;x" in page
 
 
+@pytest.mark.parametrize(
+    "mime_type", ["image/png' onerror='alert(1)", "image/png)![x](http://evil.example/x"]
+)
+def test_a_mime_type_cannot_break_out_of_the_rendering(
+    server: GeminiTestServer, make_llm: Callable[..., ChatGeminiCodeExecution], mime_type: str
+) -> None:
+    server.enqueue(response(code("plot()"), result(""), image(PNG, mime_type), text("Done.")))
+    report = CodeExecutionReport.from_message(make_llm().invoke("q"))
+    assert report.images[0].mime_type == mime_type  # kept verbatim in the report
+    safe = f"data:application/octet-stream;base64,{base64.b64encode(PNG).decode()}"
+    assert f"<img src='{safe}'/>" in report._repr_html_()
+    assert f"![chart 1]({safe})" in report._repr_markdown_()
+    assert "onerror" not in report._repr_html_() and "evil" not in report._repr_markdown_()
+
+
 def test_invalid_base64_image_is_an_error() -> None:
     message = AIMessage(content=[{"type": "image", "base64": "!!!", "mime_type": "image/png"}])
     with pytest.raises(ValueError, match="base64"):
