@@ -297,6 +297,10 @@ def convert_error(exc: BaseException, attempts: int = 1) -> BaseException:
             "an event of Gemini's streamed answer is not valid JSON (truncated or malformed): "
             f"{str(exc)[:300]}"
         )
+    if isinstance(exc, UnicodeDecodeError):  # aiohttp's path decodes bodies strictly
+        return IncompleteResponseError(
+            f"Gemini's answer is not valid UTF-8 ({exc.reason} at byte {exc.start})"
+        )
     return exc
 
 

@@ -8,6 +8,7 @@ complete: no chunk before the failure carries a finish reason or `chunk_position
 
 from __future__ import annotations
 
+import json
 import socket
 from dataclasses import dataclass, field
 from typing import Any
@@ -269,3 +270,32 @@ def test_fault_stream(server: GeminiTestServer, fault: Fault, path: str) -> None
             assert chunk.chunk_position != "last"
             assert "finish_reason" not in chunk.response_metadata
     assert len(server.model_requests) == expected.requests
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_invalid_utf8_is_typed_or_replaced(server: GeminiTestServer, path: str) -> None:
+    """Bytes that are not UTF-8: aiohttp decodes strictly (a typed error naming the cause),
+    httpx/httpx2 replace them with U+FFFD; never a bare UnicodeDecodeError."""
+    first = response(text("Let me compute. "), finish_reason=None)
+    second = response(text("The sum is 45."))
+    body = (sse_event(first) + sse_event(second)).replace(b" is 45", b" is \xff\xfe45")
+    server.enqueue(Reply.raw(200, json.dumps(second).encode().replace(b" is 45", b" is \xff45")))
+    server.enqueue(Reply.raw(200, body, {"Content-Type": "text/event-stream"}))
+    llm = make_llm(server.base_url, path, max_retries=MAX_RETRIES)
+    check_path(llm, path)
+    strict = path == "async-aiohttp"
+    try:
+        answer: str | None = invoke(llm, path).text
+    except GeminiCodeExecutionError as exc:
+        answer = None
+        assert strict and isinstance(exc, IncompleteResponseError), repr(exc)
+        assert "not valid UTF-8" in str(exc)
+    assert answer is None if strict else answer == "The sum is \ufffd45."
+    # A new model: an httpx transport given to the SDK is bound to its first event loop.
+    chunks, error = stream(make_llm(server.base_url, path, max_retries=MAX_RETRIES), path)
+    if strict:
+        _check_error(error, Outcome(IncompleteResponseError, ("not valid UTF-8", "after 1")))
+        assert _chunk_text(chunks) == "Let me compute. "
+    else:
+        assert error is None and _chunk_text(chunks) == "Let me compute. The sum is \ufffd\ufffd45."
+    assert len(server.model_requests) == 2  # not retried: the same bytes would come back
