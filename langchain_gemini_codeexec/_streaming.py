@@ -112,7 +112,11 @@ class StreamState:
         if not self.started:
             self.started = True
             metadata.update(head_metadata(response, self.requested_model))
-        self.tail.update(tail_metadata(response))
+        tail = tail_metadata(response)
+        if self.finished:
+            # Metadata sent after the finish chunk (e.g. grounding) is added once, too.
+            metadata.update({k: v for k, v in tail.items() if k not in self.tail})
+        self.tail.update(tail)
         fields: dict[str, Any] = {"content": blocks}
         if "finish_reason" in self.tail and not self.finished:
             self.finished = True

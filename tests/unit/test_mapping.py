@@ -484,3 +484,15 @@ def test_gemini3_own_unsigned_call_goes_back_exactly_but_foreign_calls_get_skip_
         # Gemini 2.x needs no signatures: nothing is added there.
         _, legacy = messages_to_contents([HumanMessage("q"), message], model="gemini-2.5-flash")
         assert "thoughtSignature" not in legacy[1]["parts"][0]
+
+
+def test_metadata_arriving_after_the_finish_chunk_is_kept_once() -> None:
+    state = StreamState("m")
+    first = state.chunk(_chunk({"text": "a"}, finish="STOP"))
+    late = _chunk()
+    late["candidates"][0]["groundingMetadata"] = {"webSearchQueries": ["q"]}
+    second = state.chunk(late)
+    again = state.chunk(late)
+    total = first + second + again
+    assert total.response_metadata["grounding_metadata"] == {"webSearchQueries": ["q"]}
+    assert total.response_metadata["finish_reason"] == "STOP"
