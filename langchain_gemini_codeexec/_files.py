@@ -238,7 +238,9 @@ class FileCatalog:
             return LoadedFile(name, mime, data=source)
         if isinstance(source, str) and source.startswith(URI_SCHEMES):
             return LoadedFile(name, mime, uri=source)
-        path = Path(source).expanduser()
+        # The owner chose this path: follow its links (a `latest.csv` link, a mounted
+        # ConfigMap) here, so that the no-follow open reads the file it names.
+        path = Path(source).expanduser().resolve()
         if not path.exists():
             raise self._refuse(name, "the file it names no longer exists")
         if not path.is_file():

@@ -161,6 +161,19 @@ def test_mapping_paths_bytes_and_uris(box: Path, tmp_path: Path) -> None:
         cat.load(["owner.json"])
 
 
+def test_mapped_path_that_is_a_symlink_is_read(tmp_path: Path) -> None:
+    """The owner's own link (e.g. `latest.csv`, a mounted ConfigMap) is followed."""
+    (tmp_path / "v2.csv").write_text("a\n2\n")
+    (tmp_path / "latest.csv").symlink_to(tmp_path / "v2.csv")
+    (tmp_path / "gone.csv").symlink_to(tmp_path / "missing.csv")
+    cat = FileCatalog(
+        None, {"data.csv": tmp_path / "latest.csv", "old.csv": tmp_path / "gone.csv"}, LIMIT
+    )
+    assert cat.load(["data.csv"])[0].data == b"a\n2\n"
+    with pytest.raises(ToolException, match="no longer exists"):
+        cat.load(["old.csv"])
+
+
 def test_mapping_wins_over_directory(box: Path) -> None:
     cat = FileCatalog(box, {"sales.csv": b"mine\n"}, LIMIT)
     assert cat.load(["sales.csv"])[0].data == b"mine\n"
