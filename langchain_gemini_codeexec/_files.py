@@ -254,8 +254,13 @@ class FileCatalog:
             )
 
     def _read(self, name: str, path: Path) -> bytes:
-        """Read without following a symlink swapped in after the check, within the limit."""
+        """Read without following a symlink swapped in after the check, within the limit.
+
+        O_NONBLOCK: a fifo swapped in after the check is refused below instead of blocking
+        the open until some writer comes.
+        """
         flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+        flags |= getattr(os, "O_NONBLOCK", 0)
         try:
             fd = os.open(path, flags)
         except OSError as exc:

@@ -101,6 +101,25 @@ def test_dangling_symlink_and_directory_are_refused(box: Path) -> None:
     assert "not a regular file inside" in refused(catalog(box), "dir.csv")
 
 
+def test_fifo_swapped_in_after_the_check_is_refused(
+    box: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The open does not block waiting for a writer; the descriptor check refuses it."""
+    cat = catalog(box)
+    checked = FileCatalog._inside
+
+    def swap_after_check(self: FileCatalog, name: str) -> Path | None:
+        found = checked(self, name)
+        if name == "sales.csv" and found is not None and found.is_file():
+            found.unlink()
+            os.mkfifo(found)
+        return found
+
+    monkeypatch.setattr(FileCatalog, "_inside", swap_after_check)
+    with pytest.raises(ToolException, match=r"'sales\.csv' refused: not a regular file"):
+        cat.load(["sales.csv"])
+
+
 def test_missing_file_is_refused(box: Path) -> None:
     assert "no such file" in refused(catalog(box), "nothere.csv")
 
