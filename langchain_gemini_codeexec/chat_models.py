@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from operator import itemgetter
@@ -72,6 +73,7 @@ _CALL_OPTIONS = frozenset(
 # Keys LangChain itself passes down to `_generate`; not ours to judge.
 _LANGCHAIN_KWARGS = frozenset({"ls_structured_output_format", "stream_usage"})
 _THINKING_LEVELS = ("minimal", "low", "medium", "high")
+_BAD_MODEL = re.compile(r"\.\.|[?#&\s\x00-\x1f\\]")
 
 
 def _env_flag(name: str) -> bool | None:
@@ -304,6 +306,12 @@ class ChatGeminiCodeExecution(BaseChatModel):
         model = option("model")
         if not isinstance(model, str) or not model:
             raise InvalidMessageError("model: must be a non-empty model name")
+        if _BAD_MODEL.search(model):
+            # The name becomes part of the URL path: it must not leave the models path.
+            raise InvalidMessageError(
+                f"model: {model!r} is not a model name (no '..', '?', '#', '&', spaces or "
+                "control characters); e.g. 'gemini-2.5-flash'"
+            )
         system, contents = messages_to_contents(
             messages, file_base=files_base(self._get_client()), model=model
         )
@@ -560,9 +568,7 @@ class ChatGeminiCodeExecution(BaseChatModel):
                 "model, a TypedDict or a JSON schema dict"
             )
         cannot_combine = (
-            self.code_execution
-            and is_legacy_model(self.model)
-            and not self.allow_mixed_tools
+            self.code_execution and is_legacy_model(self.model) and not self.allow_mixed_tools
         )
         if two_step or (two_step is None and cannot_combine):
             return self._two_step_structured_output(schema, method, include_raw)

@@ -496,3 +496,12 @@ def test_metadata_arriving_after_the_finish_chunk_is_kept_once() -> None:
     total = first + second + again
     assert total.response_metadata["grounding_metadata"] == {"webSearchQueries": ["q"]}
     assert total.response_metadata["finish_reason"] == "STOP"
+
+
+@pytest.mark.parametrize("bad", ["../../v1beta/files", "models/../files", "m?x=1", "m#f", "a b"])
+def test_model_names_that_would_leave_the_models_path_are_refused(bad: str) -> None:
+    from langchain_gemini_codeexec import ChatGeminiCodeExecution
+
+    llm = ChatGeminiCodeExecution(api_key="k", base_url="http://127.0.0.1:9")
+    with pytest.raises(InvalidMessageError, match="is not a model name"):
+        llm.invoke("hi", model=bad)
