@@ -702,8 +702,13 @@ def messages_to_contents(
             isinstance(message, ChatMessage) and message.role in ("user", "human")
         ):
             parts = _user_parts(message, index, file_base)
-            if not parts:
-                raise _fail(index, "the user message has no content")
+            if not parts or all(p.get("text") == "" and len(p) == 1 for p in parts):
+                # Gemini refuses an empty text part (400); say so before sending.
+                raise _fail(
+                    index,
+                    "the user message has no content (Gemini refuses empty text); give it text "
+                    "or a file",
+                )
             contents.append({"role": "user", "parts": parts})
         elif isinstance(message, FunctionMessage):
             raise _fail(

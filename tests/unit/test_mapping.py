@@ -505,3 +505,11 @@ def test_model_names_that_would_leave_the_models_path_are_refused(bad: str) -> N
     llm = ChatGeminiCodeExecution(api_key="k", base_url="http://127.0.0.1:9")
     with pytest.raises(InvalidMessageError, match="is not a model name"):
         llm.invoke("hi", model=bad)
+
+
+@pytest.mark.parametrize("content", ["", [], [{"type": "text", "text": ""}]])
+def test_an_empty_user_message_is_refused_before_sending(content: Any) -> None:
+    with pytest.raises(
+        InvalidMessageError, match=r"messages\[1\]: the user message has no content"
+    ):
+        messages_to_contents([SystemMessage("s"), HumanMessage(content)])
