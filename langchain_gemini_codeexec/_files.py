@@ -20,6 +20,7 @@ import concurrent.futures
 import hashlib
 import io
 import os
+import re
 import stat
 import threading
 import time
@@ -86,9 +87,14 @@ class LoadedFile:
         return "image" if self.mime_type.startswith("image/") else "file"
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def name_problem(name: str) -> str | None:
     """Why `name` is not a bare file name an agent may pass, or None when it is one."""
-    if not name or "\x00" in name or name.strip() != name:
+    if not name or name.strip() != name or _CONTROL.search(name):
+        # Control characters (newlines) would let a file name write into the tool's
+        # description the agent reads; such names are neither listed nor accepted.
         return "not a file name"
     if (
         name in (".", "..")
