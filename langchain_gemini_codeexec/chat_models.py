@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.language_models.base import LangSmithParams
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable, RunnableLambda, RunnableMap, RunnablePassthrough
 from langchain_core.tools import BaseTool
@@ -170,7 +170,7 @@ class ChatGeminiCodeExecution(BaseChatModel):
     allow_mixed_tools: bool = False
     """Send built-in and function tools together even to a Gemini 1.x/2.x model."""
     streaming: bool = False
-    """`invoke` streams under the hood (callbacks see each chunk)."""
+    """`invoke` streams under the hood (LangChain then adds the chunks up itself)."""
 
     client: Any = Field(default=None, exclude=True)
     """A prebuilt `google.genai.Client` to use instead of building one."""
@@ -424,9 +424,6 @@ class ChatGeminiCodeExecution(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        if self.streaming:
-            chunks = list(self._stream(messages, stop, run_manager, **kwargs))
-            return _from_chunks(chunks)
         model, body = self._request(messages, stop, kwargs)
         return self._result(self._get_transport().generate(model, body), model)
 
@@ -437,9 +434,6 @@ class ChatGeminiCodeExecution(BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        if self.streaming:
-            chunks = [c async for c in self._astream(messages, stop, run_manager, **kwargs)]
-            return _from_chunks(chunks)
         model, body = self._request(messages, stop, kwargs)
         return self._result(await self._get_transport().agenerate(model, body), model)
 
@@ -651,23 +645,3 @@ def _safety_settings(value: list[dict[str, str]] | dict[str, str]) -> list[dict[
         category, threshold = _enum_name(item["category"]), _enum_name(item["threshold"])
         settings.append({"category": category, "threshold": threshold})
     return settings
-
-
-def _from_chunks(chunks: list[ChatGenerationChunk]) -> ChatResult:
-    if not chunks:
-        raise BlockedPromptError("EMPTY_STREAM")
-    # One n-ary merge: adding chunk by chunk rebuilds the growing message every time.
-    message = (chunks[0] + chunks[1:]).message
-    assert isinstance(message, AIMessageChunk)
-    content = [
-        {k: v for k, v in block.items() if k != "index"} if isinstance(block, dict) else block
-        for block in message.content
-    ]
-    final = AIMessage(
-        content=content,
-        response_metadata=message.response_metadata,
-        usage_metadata=message.usage_metadata,
-        tool_calls=message.tool_calls,
-        id=message.id,
-    )
-    return ChatResult(generations=[ChatGeneration(message=final)])
