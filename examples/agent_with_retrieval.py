@@ -42,6 +42,7 @@ from langchain_gemini_codeexec.testing import (
     GeminiTestServer,
     RecordedRequest,
     code,
+    has_gemini_credentials,
     response,
     result,
     text,
@@ -57,13 +58,6 @@ SYSTEM_PROMPT = (
     "never guess a figure. For any calculation call gemini_code_execution with a "
     "self-contained task that states every number it needs. Cite the documents you used."
 )
-
-
-def has_credentials() -> bool:
-    if os.environ.get("GOOGLE_API_KEY") or os.environ.get("GEMINI_API_KEY"):
-        return True
-    vertex = os.environ.get("GOOGLE_GENAI_USE_VERTEXAI", "").lower() in ("1", "true", "yes")
-    return vertex and bool(os.environ.get("GOOGLE_CLOUD_PROJECT"))
 
 
 # --- retrieval over the bundled documents --------------------------------------------
@@ -222,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
 
     with ExitStack() as stack:
         agent_model: BaseChatModel
-        if has_credentials() and not args.offline:
+        if has_gemini_credentials() and not args.offline:
             model = os.environ.get("GEMINI_MODEL", "gemini-2.5-flash")
             print(f"Using real Gemini ({model}; credentials found in the environment).")
             gemini = ChatGeminiCodeExecution(model=model)

@@ -34,6 +34,7 @@ from langchain_gemini_codeexec.testing import (
     GeminiTestServer,
     RecordedRequest,
     code,
+    has_gemini_credentials,
     image,
     response,
     result,
@@ -48,13 +49,6 @@ TASK = (
     "with the highest total revenue. Print each number, then draw a bar chart of total "
     "revenue per region with matplotlib."
 )
-
-
-def has_credentials() -> bool:
-    if os.environ.get("GOOGLE_API_KEY") or os.environ.get("GEMINI_API_KEY"):
-        return True
-    vertex = os.environ.get("GOOGLE_GENAI_USE_VERTEXAI", "").lower() in ("1", "true", "yes")
-    return vertex and bool(os.environ.get("GOOGLE_CLOUD_PROJECT"))
 
 
 # --- the offline Gemini: a scripted turn computed from the CSV it was sent -------------
@@ -148,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     with ExitStack() as stack:
-        if has_credentials() and not args.offline:
+        if has_gemini_credentials() and not args.offline:
             model = os.environ.get("GEMINI_MODEL", "gemini-2.5-flash")
             print(f"Using real Gemini ({model}; credentials found in the environment).")
             llm = ChatGeminiCodeExecution(model=model)

@@ -42,6 +42,7 @@ from langchain_gemini_codeexec.testing import (
     GeminiTestServer,
     RecordedRequest,
     code,
+    has_gemini_credentials,
     response,
     result,
     text,
@@ -54,13 +55,6 @@ LINE = re.compile(
     r"max=(?P<max>-?[\d.]+) slope=(?P<slope>-?[\d.]+)"
 )
 MAX_ATTEMPTS = 2
-
-
-def has_credentials() -> bool:
-    if os.environ.get("GOOGLE_API_KEY") or os.environ.get("GEMINI_API_KEY"):
-        return True
-    vertex = os.environ.get("GOOGLE_GENAI_USE_VERTEXAI", "").lower() in ("1", "true", "yes")
-    return vertex and bool(os.environ.get("GOOGLE_CLOUD_PROJECT"))
 
 
 class Workflow(TypedDict, total=False):
@@ -231,7 +225,7 @@ def offline_answer(request: RecordedRequest) -> dict[str, Any]:
 
 async def run(offline: bool, out_dir: Path) -> int:
     async with AsyncExitStack() as stack:
-        if has_credentials() and not offline:
+        if has_gemini_credentials() and not offline:
             model = os.environ.get("GEMINI_MODEL", "gemini-2.5-flash")
             print(f"Using real Gemini ({model}; credentials found in the environment).")
             llm = ChatGeminiCodeExecution(model=model)

@@ -18,6 +18,7 @@ from langchain_gemini_codeexec.testing import (
     SUM_OF_PRIMES_PROMPT,
     GeminiTestServer,
     Reply,
+    has_gemini_credentials,
     recorded_sum_of_primes,
 )
 
@@ -29,16 +30,9 @@ _EXTENSIONS = {
 }
 
 
-def has_credentials() -> bool:
-    if os.environ.get("GOOGLE_API_KEY") or os.environ.get("GEMINI_API_KEY"):
-        return True
-    vertex = os.environ.get("GOOGLE_GENAI_USE_VERTEXAI", "").lower() in ("1", "true", "yes")
-    return vertex and bool(os.environ.get("GOOGLE_CLOUD_PROJECT"))
-
-
 def main(out_dir: Path = Path("quickstart_output")) -> int:
     with ExitStack() as stack:
-        if has_credentials():
+        if has_gemini_credentials():
             print("Using real Gemini (credentials found in the environment).")
             llm = ChatGeminiCodeExecution(model=os.environ.get("GEMINI_MODEL", "gemini-2.5-flash"))
         else:

@@ -35,6 +35,7 @@ from langchain_gemini_codeexec.testing import (
     Reply,
     code,
     function_call,
+    has_gemini_credentials,
     response,
     result,
     stream_chunks,
@@ -60,13 +61,6 @@ def fetch_orders(region: str) -> str:
     if values is None:
         return json.dumps({"error": f"unknown region {region!r}; use 'north' or 'south'"})
     return json.dumps({"region": region, "currency": "EUR", "orders": values})
-
-
-def has_credentials() -> bool:
-    if os.environ.get("GOOGLE_API_KEY") or os.environ.get("GEMINI_API_KEY"):
-        return True
-    vertex = os.environ.get("GOOGLE_GENAI_USE_VERTEXAI", "").lower() in ("1", "true", "yes")
-    return vertex and bool(os.environ.get("GOOGLE_CLOUD_PROJECT"))
 
 
 # --- the offline endpoint's side of the conversation -----------------------------------------
@@ -156,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--question", default=QUESTION)
     args = parser.parse_args(argv)
     with ExitStack() as stack:
-        if has_credentials() and not args.offline:
+        if has_gemini_credentials() and not args.offline:
             model = os.environ.get("GEMINI_MODEL", MODEL)
             print(f"Using real Gemini ({model}; credentials found in the environment).")
             llm = ChatGeminiCodeExecution(model=model)

@@ -28,6 +28,7 @@ For conversations of many turns (agent loops, standard test suites), pass
 for arithmetic) and refuses what Gemini refuses, with Gemini's 400.
 """
 
+from ._env import has_gemini_credentials
 from ._replies import (
     SUM_OF_PRIMES_PROMPT,
     Reply,
@@ -60,6 +61,7 @@ __all__ = [
     "code",
     "error_body",
     "function_call",
+    "has_gemini_credentials",
     "image",
     "merge_chunks",
     "recorded_sum_of_primes",

@@ -15,20 +15,13 @@ from langchain_core.tools import tool
 from pydantic import BaseModel
 
 from langchain_gemini_codeexec import ChatGeminiCodeExecution
-
-
-def _has_credentials() -> bool:
-    vertex = os.environ.get("GOOGLE_GENAI_USE_VERTEXAI", "").lower() in ("1", "true", "yes")
-    return bool(
-        os.environ.get("GOOGLE_API_KEY")
-        or os.environ.get("GEMINI_API_KEY")
-        or (vertex and os.environ.get("GOOGLE_CLOUD_PROJECT"))
-    )
-
+from langchain_gemini_codeexec.testing import has_gemini_credentials
 
 pytestmark = [
     pytest.mark.integration,
-    pytest.mark.skipif(not _has_credentials(), reason="needs GOOGLE_API_KEY / GEMINI_API_KEY"),
+    pytest.mark.skipif(
+        not has_gemini_credentials(), reason="needs GOOGLE_API_KEY / GEMINI_API_KEY"
+    ),
 ]
 GEMINI_3 = os.environ.get("GEMINI_TEST_MODEL", "gemini-3-flash-preview")
 ORDERS = [120.5, 89.9, 240.0, 75.25, 310.4, 98.0, 150.75, 205.1]

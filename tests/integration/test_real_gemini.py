@@ -17,20 +17,12 @@ import pytest
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage
 
 from langchain_gemini_codeexec import ChatGeminiCodeExecution
-from langchain_gemini_codeexec.testing import SUM_OF_PRIMES_PROMPT
-
-
-def _credentials() -> bool:
-    if os.environ.get("GOOGLE_API_KEY") or os.environ.get("GEMINI_API_KEY"):
-        return True
-    vertex = os.environ.get("GOOGLE_GENAI_USE_VERTEXAI", "").strip().lower() in ("1", "true")
-    return vertex and bool(os.environ.get("GOOGLE_CLOUD_PROJECT"))
-
+from langchain_gemini_codeexec.testing import SUM_OF_PRIMES_PROMPT, has_gemini_credentials
 
 pytestmark = [
     pytest.mark.integration,
     pytest.mark.skipif(
-        not _credentials(),
+        not has_gemini_credentials(),
         reason="real Gemini needs GOOGLE_API_KEY / GEMINI_API_KEY or Vertex AI settings",
     ),
     pytest.mark.timeout(300),

@@ -40,7 +40,11 @@ from langchain_tests.integration_tests import ChatModelIntegrationTests
 from langchain_tests.integration_tests import chat_models as suite
 
 from langchain_gemini_codeexec import ChatGeminiCodeExecution
-from langchain_gemini_codeexec.testing import GeminiTestServer, ScriptedGemini
+from langchain_gemini_codeexec.testing import (
+    GeminiTestServer,
+    ScriptedGemini,
+    has_gemini_credentials,
+)
 
 API_KEY = "test-key-not-a-secret-0123456789"
 
@@ -73,15 +77,6 @@ _PDF = (
 def _serve_sample(url: str, **_: Any) -> SimpleNamespace:
     content = _PDF if url.endswith(".pdf") else _png()
     return SimpleNamespace(content=content)
-
-
-def _has_credentials() -> bool:
-    vertex = os.environ.get("GOOGLE_GENAI_USE_VERTEXAI", "").lower() in ("1", "true", "yes")
-    return bool(
-        os.environ.get("GOOGLE_API_KEY")
-        or os.environ.get("GEMINI_API_KEY")
-        or (vertex and os.environ.get("GOOGLE_CLOUD_PROJECT"))
-    )
 
 
 @pytest.fixture(scope="module")
@@ -156,7 +151,7 @@ class TestGemini25PlainOffline(_Offline, ChatModelIntegrationTests):
 
 
 @pytest.mark.integration
-@pytest.mark.skipif(not _has_credentials(), reason="needs GOOGLE_API_KEY / GEMINI_API_KEY")
+@pytest.mark.skipif(not has_gemini_credentials(), reason="needs GOOGLE_API_KEY / GEMINI_API_KEY")
 class TestGemini3CodeExecutionReal(_Flags, ChatModelIntegrationTests):
     @property
     def chat_model_params(self) -> dict[str, Any]:
@@ -170,7 +165,7 @@ class TestGemini3CodeExecutionReal(_Flags, ChatModelIntegrationTests):
 
 
 @pytest.mark.integration
-@pytest.mark.skipif(not _has_credentials(), reason="needs GOOGLE_API_KEY / GEMINI_API_KEY")
+@pytest.mark.skipif(not has_gemini_credentials(), reason="needs GOOGLE_API_KEY / GEMINI_API_KEY")
 class TestGemini25PlainReal(_Flags, ChatModelIntegrationTests):
     @property
     def chat_model_params(self) -> dict[str, Any]:

@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from langchain_gemini_codeexec import CodeExecutionReport, GeminiCodeExecutionTool
-
-
-def _has_credentials() -> bool:
-    if os.environ.get("GOOGLE_API_KEY") or os.environ.get("GEMINI_API_KEY"):
-        return True
-    vertex = os.environ.get("GOOGLE_GENAI_USE_VERTEXAI", "").lower() in ("1", "true", "yes")
-    return vertex and bool(os.environ.get("GOOGLE_CLOUD_PROJECT"))
-
+from langchain_gemini_codeexec.testing import has_gemini_credentials
 
 pytestmark = [
     pytest.mark.integration,
-    pytest.mark.skipif(not _has_credentials(), reason="needs Gemini credentials"),
+    pytest.mark.skipif(not has_gemini_credentials(), reason="needs Gemini credentials"),
 ]
 
 

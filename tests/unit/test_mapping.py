@@ -513,3 +513,29 @@ def test_an_empty_user_message_is_refused_before_sending(content: Any) -> None:
         InvalidMessageError, match=r"messages\[1\]: the user message has no content"
     ):
         messages_to_contents([SystemMessage("s"), HumanMessage(content)])
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, False),
+        ({"GEMINI_API_KEY": "k"}, True),
+        ({"GOOGLE_GENAI_USE_VERTEXAI": "true"}, False),
+        ({"GOOGLE_GENAI_USE_VERTEXAI": "True", "GOOGLE_CLOUD_PROJECT": "p"}, True),
+    ],
+)
+def test_has_gemini_credentials_reads_the_environment_like_the_model(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], expected: bool
+) -> None:
+    from langchain_gemini_codeexec.testing import has_gemini_credentials
+
+    for name in (
+        "GOOGLE_API_KEY",
+        "GEMINI_API_KEY",
+        "GOOGLE_GENAI_USE_VERTEXAI",
+        "GOOGLE_CLOUD_PROJECT",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert has_gemini_credentials() is expected
