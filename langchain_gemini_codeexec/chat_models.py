@@ -19,7 +19,7 @@ from langchain_core.tools import BaseTool
 from langchain_core.utils import secret_from_env
 from pydantic import AliasChoices, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 
-from langchain_gemini_codeexec import _tools
+from langchain_gemini_codeexec import _function_tools, _structured
 from langchain_gemini_codeexec._client import (
     RetryPolicy,
     Transport,
@@ -319,7 +319,7 @@ class ChatGeminiCodeExecution(BaseChatModel):
         if system is not None:
             body["systemInstruction"] = system
 
-        tools, config = _tools.request_tools(
+        tools, config = _function_tools.request_tools(
             kwargs.get("tools") or (),
             code_execution=bool(option("code_execution")),
             tool_choice=kwargs.get("tool_choice"),
@@ -505,8 +505,8 @@ class ChatGeminiCodeExecution(BaseChatModel):
                 f"bind_tools: unknown argument(s) {sorted(unknown)}; supported: "
                 f"{sorted(_CALL_OPTIONS - {'tools', 'tool_choice'})}"
             )
-        normalized = [_tools.normalize_tool(tool) for tool in tools]
-        _tools.request_tools(  # validate now, not at the first call
+        normalized = [_function_tools.normalize_tool(tool) for tool in tools]
+        _function_tools.request_tools(  # validate now, not at the first call
             normalized,
             code_execution=bool(kwargs.get("code_execution", self.code_execution)),
             tool_choice=tool_choice,
@@ -552,9 +552,9 @@ class ChatGeminiCodeExecution(BaseChatModel):
                 f"with_structured_output: unknown argument(s) {sorted(kwargs)}; supported: "
                 "include_raw, method, two_step"
             )
-        if method not in _tools.STRUCTURED_METHODS:
+        if method not in _structured.STRUCTURED_METHODS:
             raise InvalidMessageError(
-                f"method: {method!r} is not one of {', '.join(_tools.STRUCTURED_METHODS)}"
+                f"method: {method!r} is not one of {', '.join(_structured.STRUCTURED_METHODS)}"
             )
         if not isinstance(schema, (dict, type)):
             raise InvalidMessageError(
@@ -578,15 +578,15 @@ class ChatGeminiCodeExecution(BaseChatModel):
         if method == "function_calling":
             llm = self.bind_tools(
                 [schema],
-                tool_choice=_tools.schema_name(schema),
+                tool_choice=_structured.schema_name(schema),
                 ls_structured_output_format=output_format,
             )
         else:
             bind: dict[str, Any] = {"response_mime_type": "application/json"}
             if method == "json_schema":
-                bind["response_json_schema"] = _tools.response_schema(schema)
+                bind["response_json_schema"] = _structured.response_schema(schema)
             llm = self.bind(ls_structured_output_format=output_format, **bind)
-        parser = _tools.structured_parser(schema, method)
+        parser = _structured.structured_parser(schema, method)
         if not include_raw:
             return llm | parser
         parsed = RunnablePassthrough.assign(
@@ -614,8 +614,8 @@ class ChatGeminiCodeExecution(BaseChatModel):
         def format_request(state: dict[str, Any]) -> list[BaseMessage]:
             return [
                 *state["messages"],
-                AIMessage(content=_tools.transcript(state["computation"])),
-                HumanMessage(content=_tools.FORMAT_REQUEST),
+                AIMessage(content=_structured.transcript(state["computation"])),
+                HumanMessage(content=_structured.FORMAT_REQUEST),
             ]
 
         def finish(state: dict[str, Any]) -> Any:

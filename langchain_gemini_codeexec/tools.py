@@ -18,7 +18,7 @@ from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool, ToolException
 from pydantic import BaseModel, Field, PrivateAttr, model_validator
 
-from langchain_gemini_codeexec._files import (
+from langchain_gemini_codeexec._sandbox_files import (
     FileCatalog,
     FileSource,
     LoadedFile,
