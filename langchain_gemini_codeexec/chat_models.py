@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from operator import itemgetter
@@ -19,7 +18,7 @@ from langchain_core.tools import BaseTool
 from langchain_core.utils import secret_from_env
 from pydantic import AliasChoices, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 
-from langchain_gemini_codeexec import _function_tools, _structured
+from langchain_gemini_codeexec import _function_tools, _options, _structured
 from langchain_gemini_codeexec._client import (
     RetryPolicy,
     Transport,
@@ -32,6 +31,7 @@ from langchain_gemini_codeexec._from_gemini import (
     first_candidate,
     response_to_message_fields,
 )
+from langchain_gemini_codeexec._options import DEFAULT_MODEL, GenerationOptions
 from langchain_gemini_codeexec._streaming import StreamState
 from langchain_gemini_codeexec._to_gemini import is_legacy_model, messages_to_contents
 from langchain_gemini_codeexec.errors import (
@@ -43,37 +43,8 @@ from langchain_gemini_codeexec.errors import (
 if TYPE_CHECKING:  # google.genai loads when the first client is built (see _client._LazyModule)
     from google.genai import Client
 
-DEFAULT_MODEL = "gemini-2.5-flash"
-
-# Per-call keyword arguments (from `invoke(..., **kw)` or `.bind(**kw)`) we understand.
-_CALL_OPTIONS = frozenset(
-    {
-        "model",
-        "temperature",
-        "max_output_tokens",
-        "max_tokens",
-        "top_p",
-        "top_k",
-        "seed",
-        "thinking_budget",
-        "thinking_level",
-        "include_thoughts",
-        "safety_settings",
-        "code_execution",
-        "tools",
-        "tool_choice",
-        "response_mime_type",
-        "response_json_schema",
-        "generation_config",
-        "cached_content",
-        "labels",
-        "allow_mixed_tools",
-    }
-)
-# Keys LangChain itself passes down to `_generate`; not ours to judge.
-_LANGCHAIN_KWARGS = frozenset({"ls_structured_output_format", "stream_usage"})
-_THINKING_LEVELS = ("minimal", "low", "medium", "high")
-_BAD_MODEL = re.compile(r"\.\.|[?#&\s\x00-\x1f\\]")
+# Re-exported: tests and users import it from here.
+__all__ = ["DEFAULT_MODEL", "ChatGeminiCodeExecution"]
 
 
 def _env_flag(name: str) -> bool | None:
@@ -83,7 +54,7 @@ def _env_flag(name: str) -> bool | None:
     return value.strip().lower() in ("1", "true", "yes")
 
 
-class ChatGeminiCodeExecution(BaseChatModel):
+class ChatGeminiCodeExecution(BaseChatModel, GenerationOptions):
     """Gemini with its built-in code execution tool, as a LangChain chat model.
 
     The model writes Python, Google runs it in a sandbox, the model reads the result and
@@ -116,10 +87,8 @@ class ChatGeminiCodeExecution(BaseChatModel):
         hide_input_in_errors=True,
     )
 
-    model: str = Field(default=DEFAULT_MODEL, min_length=1)
-    """Gemini model name, e.g. `gemini-2.5-flash` or `gemini-3-flash-preview`."""
-    code_execution: bool = True
-    """Send the code execution tool. `False` sends none (a plain Gemini chat model)."""
+    # Generation options (model, code_execution, temperature, max_output_tokens, ...)
+    # are declared once, in `_options.GenerationOptions`, and inherited.
 
     api_key: SecretStr | None = Field(
         default_factory=secret_from_env(["GOOGLE_API_KEY", "GEMINI_API_KEY"], default=None),
@@ -149,26 +118,6 @@ class ChatGeminiCodeExecution(BaseChatModel):
     default_headers: dict[str, str] | None = None
     """Extra HTTP headers sent with every request."""
 
-    temperature: float | None = Field(default=None, ge=0.0, le=2.0)
-    max_output_tokens: int | None = Field(
-        default=None, gt=0, validation_alias=AliasChoices("max_output_tokens", "max_tokens")
-    )
-    top_p: float | None = Field(default=None, ge=0.0, le=1.0)
-    top_k: int | None = Field(default=None, gt=0)
-    stop: list[str] | None = Field(
-        default=None, validation_alias=AliasChoices("stop", "stop_sequences")
-    )
-    seed: int | None = None
-    thinking_budget: int | None = Field(default=None, ge=-1)
-    """Thinking tokens budget (`0` off, `-1` dynamic); Gemini 2.5 models."""
-    thinking_level: Literal["minimal", "low", "medium", "high"] | None = None
-    """Thinking level; Gemini 3 models."""
-    include_thoughts: bool | None = None
-    """Return thought summaries as `reasoning` blocks."""
-    safety_settings: list[dict[str, str]] | dict[str, str] | None = None
-    """`[{"category": ..., "threshold": ...}]`, or `{category: threshold}`."""
-    allow_mixed_tools: bool = False
-    """Send built-in and function tools together even to a Gemini 1.x/2.x model."""
     streaming: bool = False
     """`invoke` streams under the hood (LangChain then adds the chunks up itself)."""
 
@@ -241,21 +190,21 @@ class ChatGeminiCodeExecution(BaseChatModel):
         }
 
     def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
+        try:
+            options = self._resolve_options(stop, kwargs)
+        except InvalidMessageError:
+            options = _options.CallOptions.model_construct(
+                **{name: getattr(self, name) for name in _options.SHARED_FIELDS}
+            )  # the call itself raises the clear error; tracing shows the model's settings
         params = LangSmithParams(
-            ls_provider="google_genai",
-            ls_model_name=kwargs.get("model", self.model),
-            ls_model_type="chat",
+            ls_provider="google_genai", ls_model_name=options.model, ls_model_type="chat"
         )
-        temperature = kwargs.get("temperature", self.temperature)
-        if temperature is not None:
-            params["ls_temperature"] = temperature
-        max_tokens = kwargs.get(
-            "max_output_tokens", kwargs.get("max_tokens", self.max_output_tokens)
-        )
-        if max_tokens is not None:
-            params["ls_max_tokens"] = max_tokens
-        if stop or self.stop:
-            params["ls_stop"] = stop or self.stop
+        if options.temperature is not None:
+            params["ls_temperature"] = options.temperature
+        if options.max_output_tokens is not None:
+            params["ls_max_tokens"] = options.max_output_tokens
+        if options.stop:
+            params["ls_stop"] = options.stop
         return params
 
     # --- client --------------------------------------------------------------------------
@@ -293,108 +242,48 @@ class ChatGeminiCodeExecution(BaseChatModel):
 
     # --- request -------------------------------------------------------------------------
 
-    def _request(
+    def _resolve_options(
+        self, stop: list[str] | None, kwargs: dict[str, Any]
+    ) -> _options.CallOptions:
+        """This model's options with a call's `kwargs` on top, validated (see `_options`)."""
+        return _options.resolve(self, kwargs, stop)
+
+    def _build_request(
         self, messages: Sequence[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]
     ) -> tuple[str, dict[str, Any]]:
-        """(model, request body) for a call, validated before anything is sent."""
-        unknown = set(kwargs) - _CALL_OPTIONS - _LANGCHAIN_KWARGS
-        if unknown:
-            raise InvalidMessageError(
-                f"unknown call option(s) {sorted(unknown)}; supported: {sorted(_CALL_OPTIONS)}"
-            )
-        option: Callable[[str], Any] = lambda name: kwargs.get(name, getattr(self, name, None))  # noqa: E731
-        model = option("model")
-        if not isinstance(model, str) or not model:
-            raise InvalidMessageError("model: must be a non-empty model name")
-        if _BAD_MODEL.search(model):
-            # The name becomes part of the URL path: it must not leave the models path.
-            raise InvalidMessageError(
-                f"model: {model!r} is not a model name (no '..', '?', '#', '&', spaces or "
-                "control characters); e.g. 'gemini-2.5-flash'"
-            )
+        """(model, request body) exactly as `invoke(messages, stop=stop, **kwargs)` sends it.
+
+        The one place a request body is built: `invoke`, `stream` and their async twins
+        use it, and so should anything else that sends what a call would send (batch
+        jobs, token counting, cache creation). Validated before anything is sent.
+        """
+        options = self._resolve_options(stop, kwargs)
         system, contents = messages_to_contents(
-            messages, file_base=files_base(self._get_client()), model=model
+            messages, file_base=files_base(self._get_client()), model=options.model
         )
         body: dict[str, Any] = {"contents": contents}
         if system is not None:
             body["systemInstruction"] = system
-
-        tools, config = _function_tools.request_tools(
-            kwargs.get("tools") or (),
-            code_execution=bool(option("code_execution")),
-            tool_choice=kwargs.get("tool_choice"),
-            model=model,
-            allow_mixed=bool(option("allow_mixed_tools")),
-            vertexai=bool(self.vertexai),
-        )
+        tools, config = self._request_tools(options)
         if tools:
             body["tools"] = tools
         if config:
             body["toolConfig"] = config
+        body.update(_options.wire_fields(options))
+        return options.model, body
 
-        generation = self._generation_config(option, stop)
-        if generation:
-            body["generationConfig"] = generation
-        safety = option("safety_settings")
-        if safety:
-            body["safetySettings"] = _safety_settings(safety)
-        if option("cached_content"):
-            body["cachedContent"] = option("cached_content")
-        if option("labels"):
-            body["labels"] = option("labels")
-        return model, body
-
-    def _generation_config(
-        self, option: Callable[[str], Any], stop: list[str] | None
-    ) -> dict[str, Any]:
-        # `max_tokens` (LangChain's name) is only ever a per-call option: it wins.
-        max_tokens = option("max_tokens")
-        if max_tokens is None:
-            max_tokens = option("max_output_tokens")
-        values = {
-            "temperature": option("temperature"),
-            "topP": option("top_p"),
-            "topK": option("top_k"),
-            "maxOutputTokens": max_tokens,
-            "stopSequences": stop or option("stop") or None,  # `stop=[]` sends none
-            "seed": option("seed"),
-            "responseMimeType": option("response_mime_type"),
-            "responseJsonSchema": option("response_json_schema"),
-        }
-        for name, value in (("max_output_tokens", max_tokens), ("top_k", values["topK"])):
-            if value is not None and (not isinstance(value, int) or value <= 0):
-                raise InvalidMessageError(f"{name}: must be a positive integer, got {value!r}")
-        temperature = values["temperature"]
-        if temperature is not None and not (
-            isinstance(temperature, (int, float)) and 0 <= temperature <= 2
-        ):
-            raise InvalidMessageError(f"temperature: must be between 0 and 2, got {temperature!r}")
-        top_p = values["topP"]
-        if top_p is not None and not (isinstance(top_p, (int, float)) and 0 <= top_p <= 1):
-            raise InvalidMessageError(f"top_p: must be between 0 and 1, got {top_p!r}")
-        config = {k: v for k, v in values.items() if v is not None}
-        thinking = {
-            "thinkingBudget": option("thinking_budget"),
-            "thinkingLevel": option("thinking_level"),
-            "includeThoughts": option("include_thoughts"),
-        }
-        budget = thinking["thinkingBudget"]
-        if budget is not None and (not isinstance(budget, int) or budget < -1):
-            raise InvalidMessageError(
-                f"thinking_budget: must be an integer >= -1 (-1 dynamic, 0 off), got {budget!r}"
-            )
-        level = thinking["thinkingLevel"]
-        if level is not None and level not in _THINKING_LEVELS:
-            raise InvalidMessageError(f"thinking_level: {level!r} is not one of {_THINKING_LEVELS}")
-        thinking = {k: v for k, v in thinking.items() if v is not None}
-        if level is not None:
-            thinking["thinkingLevel"] = level.upper()  # the API's enum name, as the SDK sends
-        if thinking:
-            config["thinkingConfig"] = thinking
-        extra = option("generation_config")
-        if isinstance(extra, dict):
-            config.update(extra)
-        return config
+    def _request_tools(
+        self, options: _options.CallOptions, where: str = "tools"
+    ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        return _function_tools.request_tools(
+            options.tools or (),
+            code_execution=options.code_execution,
+            tool_choice=options.tool_choice,
+            model=options.model,
+            allow_mixed=options.allow_mixed_tools,
+            vertexai=bool(self.vertexai),
+            where=where,
+        )
 
     def _get_client(self) -> Client:
         self._get_transport()
@@ -424,7 +313,7 @@ class ChatGeminiCodeExecution(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        model, body = self._request(messages, stop, kwargs)
+        model, body = self._build_request(messages, stop, kwargs)
         return self._result(self._get_transport().generate(model, body), model)
 
     async def _agenerate(
@@ -434,7 +323,7 @@ class ChatGeminiCodeExecution(BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        model, body = self._request(messages, stop, kwargs)
+        model, body = self._build_request(messages, stop, kwargs)
         return self._result(await self._get_transport().agenerate(model, body), model)
 
     def _stream(
@@ -444,7 +333,7 @@ class ChatGeminiCodeExecution(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        model, body = self._request(messages, stop, kwargs)
+        model, body = self._build_request(messages, stop, kwargs)
         state = StreamState(model)
         for response in self._get_transport().stream(model, body):
             chunk = ChatGenerationChunk(message=state.chunk(response))
@@ -460,7 +349,7 @@ class ChatGeminiCodeExecution(BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
-        model, body = self._request(messages, stop, kwargs)
+        model, body = self._build_request(messages, stop, kwargs)
         state = StreamState(model)
         async for response in self._get_transport().astream(model, body):
             chunk = ChatGenerationChunk(message=state.chunk(response))
@@ -478,6 +367,12 @@ class ChatGeminiCodeExecution(BaseChatModel):
         return int(answer.get("totalTokens", 0))
 
     # --- tools and structured output -----------------------------------------------------
+
+    def bind(self, **kwargs: Any) -> Any:  # the base class's binding type varies by version
+        """Bind call options (`temperature=...`, `tools=...`), validated now, not at the call."""
+        call = {k: v for k, v in kwargs.items() if k != "stop"}
+        self._resolve_options(kwargs.get("stop"), call)
+        return super().bind(**kwargs)
 
     def bind_tools(
         self,
@@ -499,25 +394,16 @@ class ChatGeminiCodeExecution(BaseChatModel):
         they came). Gemini 1.x/2.x models cannot, and get an error here naming the two
         ways out; `allow_mixed_tools=True` sends such requests anyway.
         """
-        unknown = set(kwargs) - _CALL_OPTIONS - _LANGCHAIN_KWARGS - {"tools"}
-        if unknown:
-            raise InvalidMessageError(
-                f"bind_tools: unknown argument(s) {sorted(unknown)}; supported: "
-                f"{sorted(_CALL_OPTIONS - {'tools', 'tool_choice'})}"
-            )
         normalized = [_function_tools.normalize_tool(tool) for tool in tools]
-        _function_tools.request_tools(  # validate now, not at the first call
-            normalized,
-            code_execution=bool(kwargs.get("code_execution", self.code_execution)),
-            tool_choice=tool_choice,
-            model=str(kwargs.get("model", self.model)),
-            allow_mixed=bool(kwargs.get("allow_mixed_tools", self.allow_mixed_tools)),
-            vertexai=bool(self.vertexai),
-            where="bind_tools",
-        )
         if tool_choice is not None:
             kwargs["tool_choice"] = tool_choice
-        return self.bind(tools=normalized, **kwargs)
+        try:
+            options = self._resolve_options(None, {**kwargs, "tools": normalized})
+        except InvalidMessageError as error:
+            raise InvalidMessageError(f"bind_tools: {error}") from None
+        self._request_tools(options, where="bind_tools")  # validate now, not at the first call
+        bound: Runnable[LanguageModelInput, AIMessage] = self.bind(tools=normalized, **kwargs)
+        return bound
 
     def with_structured_output(
         self,
@@ -626,22 +512,3 @@ class ChatGeminiCodeExecution(BaseChatModel):
         compute = RunnableMap(messages=RunnablePassthrough(), computation=self)
         answer = RunnablePassthrough.assign(answer=RunnableLambda(format_request) | formatter)
         return RunnableLambda(to_messages) | compute | answer | RunnableLambda(finish)
-
-
-def _enum_name(value: Any) -> str:
-    """An SDK enum (`HarmCategory.X`, str() of which is not "X") or a plain name."""
-    return str(getattr(value, "value", value))
-
-
-def _safety_settings(value: list[dict[str, str]] | dict[str, str]) -> list[dict[str, str]]:
-    if isinstance(value, dict):
-        return [{"category": _enum_name(k), "threshold": _enum_name(v)} for k, v in value.items()]
-    settings = []
-    for i, item in enumerate(value):
-        if not isinstance(item, dict) or "category" not in item or "threshold" not in item:
-            raise InvalidMessageError(
-                f"safety_settings[{i}]: needs 'category' and 'threshold', got {item!r}"
-            )
-        category, threshold = _enum_name(item["category"]), _enum_name(item["threshold"])
-        settings.append({"category": category, "threshold": threshold})
-    return settings

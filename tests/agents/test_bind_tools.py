@@ -323,8 +323,9 @@ def test_one_tool_bound_twice_is_declared_once(server: GeminiTestServer, make_ll
 
 
 def test_unknown_bind_arguments_fail_at_bind_time(make_llm: MakeLLM) -> None:
-    with pytest.raises(InvalidMessageError, match=r"unknown argument\(s\) \['strict'\]"):
-        make_llm().bind_tools([get_weather], strict=True)
+    unknown = r"bind_tools: unknown call option\(s\) \['temprature'\]"
+    with pytest.raises(InvalidMessageError, match=unknown):
+        make_llm().bind_tools([get_weather], temprature=0.5)
 
 
 def test_tool_choice_table() -> None:

@@ -1,0 +1,292 @@
+"""Generation and call options: one definition, one resolver, one mapping to the wire.
+
+Every option a user can set on the model (`ChatGeminiCodeExecution(temperature=...)`) or
+per call (`invoke(..., temperature=...)`, `.bind(...)`, `.bind_tools(...)`) is a field of
+`GenerationOptions` below, declared once with its validation, its aliases and (in its
+`Wire` annotation) where and under which name it goes in the request body. The chat model
+inherits these fields; `resolve` merges the model's values with a call's keyword
+arguments (the call wins) and validates the call's values with the same rules, so the
+request, `bind`, `bind_tools`, LangSmith's tracing params, batch and cache requests all
+see the same resolved options. `wire_fields` turns resolved options into the body's
+`generationConfig` and top-level fields.
+
+Adding an option is one line: a field with a `Wire` annotation.
+"""
+
+from __future__ import annotations
+
+import re
+import typing
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from langchain_gemini_codeexec.errors import InvalidMessageError
+
+DEFAULT_MODEL = "gemini-2.5-flash"
+
+# Keys LangChain itself passes down to `_generate`; not ours to judge.
+LANGCHAIN_KWARGS = frozenset({"ls_structured_output_format", "stream_usage"})
+
+# A model name becomes part of the URL path: it must not leave the models path.
+_BAD_MODEL = re.compile(r"\.\.|[?#&\s\x00-\x1f\\]")
+
+GENERATION = "generationConfig"
+THINKING = "thinkingConfig"  # nested in generationConfig
+BODY = "body"  # a top-level field of the request body
+
+
+@dataclass(frozen=True)
+class Wire:
+    """Where an option goes in the request: `section` ("generationConfig",
+    "thinkingConfig" or "body") under `name`, its value passed through `encode`."""
+
+    section: str
+    name: str
+    encode: Callable[[Any], Any] | None = None
+
+
+def _enum_name(value: Any) -> str:
+    """An SDK enum (`HarmCategory.X`, str() of which is not "X") or a plain name."""
+    return str(getattr(value, "value", value))
+
+
+def encode_safety_settings(value: Any) -> list[dict[str, str]]:
+    """`[{"category", "threshold"}]` from that list or from `{category: threshold}`."""
+    if isinstance(value, dict):
+        return [{"category": _enum_name(k), "threshold": _enum_name(v)} for k, v in value.items()]
+    if not isinstance(value, list):
+        raise ValueError(
+            "safety_settings: pass [{'category': ..., 'threshold': ...}] or "
+            f"{{category: threshold}}, got {type(value).__name__}"
+        )
+    settings = []
+    for i, item in enumerate(value):
+        if not isinstance(item, dict) or "category" not in item or "threshold" not in item:
+            raise ValueError(
+                f"safety_settings[{i}]: needs 'category' and 'threshold', got {item!r}"
+            )
+        category, threshold = _enum_name(item["category"]), _enum_name(item["threshold"])
+        settings.append({"category": category, "threshold": threshold})
+    return settings
+
+
+def _upper(value: str) -> str:
+    return value.upper()  # the API's enum name (what the SDK sends for "low")
+
+
+def _nonempty(value: Any) -> Any:
+    return value or None  # `stop=[]` sends no stopSequences
+
+
+class GenerationOptions(BaseModel):
+    """The options shared by the constructor and each call (see the module docstring)."""
+
+    model: str = Field(default=DEFAULT_MODEL, min_length=1, description="a non-empty model name")
+    """Gemini model name, e.g. `gemini-2.5-flash` or `gemini-3-flash-preview`."""
+    code_execution: bool = True
+    """Send the code execution tool. `False` sends none (a plain Gemini chat model)."""
+    allow_mixed_tools: bool = False
+    """Send built-in and function tools together even to a Gemini 1.x/2.x model."""
+
+    temperature: Annotated[float | None, Wire(GENERATION, "temperature")] = Field(
+        default=None, ge=0.0, le=2.0
+    )
+    max_output_tokens: Annotated[int | None, Wire(GENERATION, "maxOutputTokens")] = Field(
+        default=None, gt=0, validation_alias=AliasChoices("max_output_tokens", "max_tokens")
+    )
+    """Cap on the answer's tokens; `max_tokens` (LangChain's name) is the same option."""
+    top_p: Annotated[float | None, Wire(GENERATION, "topP")] = Field(default=None, ge=0, le=1)
+    top_k: Annotated[int | None, Wire(GENERATION, "topK")] = Field(default=None, gt=0)
+    stop: Annotated[list[str] | None, Wire(GENERATION, "stopSequences", _nonempty)] = Field(
+        default=None, validation_alias=AliasChoices("stop", "stop_sequences")
+    )
+    seed: Annotated[int | None, Wire(GENERATION, "seed")] = None
+    response_mime_type: Annotated[str | None, Wire(GENERATION, "responseMimeType")] = None
+    """`application/json` for JSON answers, `text/x.enum` with a schema of an enum."""
+    response_json_schema: Annotated[
+        dict[str, Any] | None, Wire(GENERATION, "responseJsonSchema")
+    ] = None
+    """A JSON schema the answer follows (with `response_mime_type="application/json"`)."""
+    thinking_budget: Annotated[int | None, Wire(THINKING, "thinkingBudget")] = Field(
+        default=None, ge=-1
+    )
+    """Thinking tokens budget (`0` off, `-1` dynamic); Gemini 2.5 models."""
+    thinking_level: Annotated[
+        Literal["minimal", "low", "medium", "high"] | None, Wire(THINKING, "thinkingLevel", _upper)
+    ] = None
+    """Thinking level; Gemini 3 models."""
+    include_thoughts: Annotated[bool | None, Wire(THINKING, "includeThoughts")] = None
+    """Return thought summaries as `reasoning` blocks."""
+    safety_settings: Annotated[Any, Wire(BODY, "safetySettings", encode_safety_settings)] = None
+    """`[{"category": ..., "threshold": ...}]`, or `{category: threshold}`."""
+    cached_content: Annotated[str | None, Wire(BODY, "cachedContent")] = None
+    """A `cachedContents/...` name whose content prefixes the request."""
+    labels: Annotated[dict[str, str] | None, Wire(BODY, "labels")] = None
+    """Billing labels (Vertex AI)."""
+    generation_config: dict[str, Any] | None = None
+    """Raw `generationConfig` fields (camelCase), merged over the ones above."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _max_tokens_wins(cls, data: Any) -> Any:
+        # LangChain's name and Gemini's name for one option: if both are given, the
+        # LangChain name (what `max_tokens=` per call means everywhere) wins, and errors
+        # name the option by Gemini's name either way.
+        if isinstance(data, dict) and "max_tokens" in data:
+            data = dict(data)
+            data["max_output_tokens"] = data.pop("max_tokens")
+        return data
+
+    @field_validator("model")
+    @classmethod
+    def _check_model(cls, model: str) -> str:
+        if not model:
+            raise ValueError("model: must be a non-empty model name")
+        if _BAD_MODEL.search(model):
+            raise ValueError(
+                f"model: {model!r} is not a model name (no '..', '?', '#', '&', spaces or "
+                "control characters); e.g. 'gemini-2.5-flash'"
+            )
+        return model
+
+    @field_validator("safety_settings")
+    @classmethod
+    def _check_safety(cls, value: Any) -> Any:
+        if value is not None:
+            encode_safety_settings(value)  # checked here, converted when the request is built
+        return value
+
+
+class CallOptions(GenerationOptions):
+    """Resolved options of one call: the model's settings with the call's on top."""
+
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+
+    tools: list[Any] | None = None
+    """Function tools and built-ins, normalized by `bind_tools`."""
+    tool_choice: Any = None
+
+
+SHARED_FIELDS = tuple(GenerationOptions.model_fields)
+_ALIASES = {"max_tokens", "stop_sequences"}
+CALL_OPTION_NAMES = frozenset(CallOptions.model_fields) - {"stop"} | {"max_tokens"}
+
+
+def _wire_of(name: str) -> Wire | None:
+    for meta in CallOptions.model_fields[name].metadata:
+        if isinstance(meta, Wire):
+            return meta
+    return None
+
+
+_WIRED = {name: wire for name in CallOptions.model_fields if (wire := _wire_of(name)) is not None}
+
+
+def _bounds(name: str) -> str | None:
+    """A field's numeric constraints in words ("between 0 and 2", "a positive integer")."""
+    field = CallOptions.model_fields[name]
+    found = {
+        type(m).__name__: getattr(m, type(m).__name__.lower())
+        for m in field.metadata
+        if type(m).__name__ in ("Gt", "Ge", "Le")
+    }
+    integer = int in typing.get_args(field.annotation) or field.annotation is int
+    if found.get("Gt") == 0 and integer:
+        return "must be a positive integer"
+    if "Ge" in found and "Le" in found:
+        return f"must be between {found['Ge']:g} and {found['Le']:g}"
+    if "Ge" in found:
+        return f"must be {'an integer' if integer else 'a number'} >= {found['Ge']:g}"
+    return None
+
+
+def _literals(name: str) -> tuple[Any, ...]:
+    for arg in typing.get_args(CallOptions.model_fields[name].annotation):
+        if typing.get_origin(arg) is Literal:
+            return typing.get_args(arg)
+    return ()
+
+
+def _describe(error: ValidationError) -> str:
+    """`name: what is wrong, got value` for each problem, in the words of the field rules."""
+    problems = []
+    for item in error.errors():
+        name = str(item["loc"][0]) if item["loc"] else "options"
+        loc = ".".join(str(part) for part in item["loc"]) or name
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            problems.append(f"unknown call option {loc!r}")
+            continue
+        if item["type"] == "literal_error" and _literals(name):
+            problems.append(f"{name}: {item.get('input')!r} is not one of {_literals(name)}")
+            continue
+        if message.startswith(name):  # our own validators name the option already
+            problems.append(message)
+            continue
+        field = CallOptions.model_fields.get(name)
+        rule = field and (_bounds(name) or (field.description and f"must be {field.description}"))
+        problems.append(f"{loc}: {rule or message}, got {item.get('input')!r:.80}")
+    return "; ".join(problems)
+
+
+def resolve(
+    defaults: GenerationOptions, kwargs: Mapping[str, Any], stop: list[str] | None = None
+) -> CallOptions:
+    """The options of one call: `defaults` (the model) overridden by `kwargs`.
+
+    The call's values are validated by the same field definitions as the constructor's
+    (strictly: no string for a number), so a bad value fails here, before any request,
+    as an `InvalidMessageError` naming the option. `stop` (LangChain's separate
+    argument) wins over the model's `stop` when it is non-empty.
+    """
+    given = {k: v for k, v in kwargs.items() if k not in LANGCHAIN_KWARGS}
+    unknown = set(given) - CALL_OPTION_NAMES - _ALIASES
+    if unknown:
+        raise InvalidMessageError(
+            f"unknown call option(s) {sorted(unknown)}; supported: {sorted(CALL_OPTION_NAMES)}"
+        )
+    try:
+        call = CallOptions.model_validate(given, strict=True)
+    except ValidationError as error:
+        raise InvalidMessageError(_describe(error)) from None
+    values = {name: getattr(defaults, name) for name in SHARED_FIELDS}
+    values.update({name: getattr(call, name) for name in call.model_fields_set})
+    if stop:
+        values["stop"] = stop
+    return CallOptions.model_construct(**values)
+
+
+def _empty(value: Any) -> bool:
+    return value is None or (isinstance(value, (list, dict, str)) and not value)
+
+
+def wire_fields(options: CallOptions) -> dict[str, Any]:
+    """The request body's top-level option fields, `generationConfig` among them."""
+    sections: dict[str, dict[str, Any]] = {GENERATION: {}, THINKING: {}, BODY: {}}
+    for name, wire in _WIRED.items():
+        value = getattr(options, name)
+        if _empty(value):
+            continue
+        encoded = wire.encode(value) if wire.encode else value
+        if not _empty(encoded):
+            sections[wire.section][wire.name] = encoded
+    generation = sections[GENERATION]
+    if sections[THINKING]:
+        generation[THINKING] = sections[THINKING]
+    if options.generation_config:
+        generation.update(options.generation_config)
+    body = dict(sections[BODY])
+    if generation:
+        body[GENERATION] = generation
+    return body
