@@ -16,17 +16,20 @@ Extras keys this module writes (and `_to_gemini` reads back):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-CODE_TOOL_NAME = "code_interpreter"
-PROVIDER = "google_genai"
-RESULT_BLOCK_TYPE = "code_execution_result"
+from langchain_gemini_codeexec._blocks import (
+    CODE_TOOL_NAME,
+    MARKER,
+    MARKER_KEY,
+    OUTCOME_OK,
+    PROVIDER,
+    RESULT_BLOCK_TYPE,
+    media_block_type,
+)
 
 _FILES_API_MARKER = "/files/"
-
-# Gemini's own media kinds map to the standard block types by mime type prefix.
-_MEDIA_TYPES = {"image": "image", "audio": "audio", "video": "video"}
 
 # Keys of a usageMetadata that add up to totalTokenCount.
 _USAGE_KEYS = (
@@ -53,18 +56,10 @@ class Linker:
     code_count: int = 0
     call_count: int = 0
     last_code_id: str | None = None
-    seen_code_ids: set[str] = field(default_factory=set)
 
     def derive(self, kind: str, ordinal: int) -> str:
         base = self.response_id or "gemini"
         return f"{base}_{kind}_{ordinal}"
-
-
-def media_block_type(mime_type: str | None) -> str:
-    """`image`, `audio`, `video` or `file`, from a mime type."""
-    if not mime_type:
-        return "file"
-    return _MEDIA_TYPES.get(mime_type.split("/", 1)[0], "file")
 
 
 def _leftovers(payload: dict[str, Any], known: tuple[str, ...]) -> dict[str, Any]:
@@ -118,7 +113,6 @@ def _code_block(part: dict[str, Any], linker: Linker) -> Block:
             extras["fields"] = {"id": own_id}
     linker.code_count += 1
     linker.last_code_id = call_id
-    linker.seen_code_ids.add(call_id)
     block: Block = {
         "type": "server_tool_call",
         "name": CODE_TOOL_NAME,
@@ -158,7 +152,7 @@ def _result_block(part: dict[str, Any], linker: Linker) -> Block:
     block: Block = {
         "type": "server_tool_result",
         "tool_call_id": call_id,
-        "status": "success" if outcome == "OUTCOME_OK" else "error",
+        "status": "success" if outcome == OUTCOME_OK else "error",
         "output": payload.get("output", ""),
     }
     absent = [k for k in ("output",) if k not in payload]
@@ -353,6 +347,7 @@ def head_metadata(response: dict[str, Any], requested_model: str) -> dict[str, A
     """Metadata known from the first bytes of a response (sent once when streaming)."""
     metadata: dict[str, Any] = {
         "model_provider": PROVIDER,
+        MARKER_KEY: MARKER,
         "model_name": response.get("modelVersion") or requested_model,
     }
     if response.get("responseId"):

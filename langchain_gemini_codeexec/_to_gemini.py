@@ -1,19 +1,21 @@
 """Messages to Gemini: pure functions from LangChain messages to request `contents`.
 
-Our own blocks go back byte for byte (the inverse of `_from_gemini`); blocks made by
-langchain-google-genai and other providers' code-interpreter blocks are accepted too.
-Anything that cannot be mapped raises `InvalidMessageError` naming the message index and
-the block, before a request is sent: nothing is skipped silently.
+AI messages are read in two steps: `_block_translators` rewrites any foreign format
+(langchain-google-genai v0, Anthropic, OpenAI, streaming chunks, other providers' v1
+blocks) into our v1 blocks, then one mapper per v1 block type (`_AI_MAPPERS`) builds the
+part; our own blocks go back byte for byte (the inverse of `_from_gemini`). Anything that
+cannot be mapped raises `InvalidMessageError` naming the message index and the block,
+before a request is sent: nothing is skipped silently.
 """
 
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 import mimetypes
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from langchain_core.messages import (
@@ -26,25 +28,25 @@ from langchain_core.messages import (
     ToolMessage,
 )
 
-from langchain_gemini_codeexec._from_gemini import CODE_TOOL_NAME, PROVIDER, RESULT_BLOCK_TYPE
+from langchain_gemini_codeexec import _block_translators as _translators
+from langchain_gemini_codeexec._blocks import (
+    CODE_TOOL_NAME,
+    CODE_TOOL_NAMES,
+    MARKER,
+    MARKER_KEY,
+    MEDIA_BLOCK_TYPES,
+    PROVIDER,
+    RESULT_BLOCK_TYPE,
+    BlockError,
+    decode_base64,
+    output_text,
+    result_outcome,
+)
 from langchain_gemini_codeexec.errors import InvalidMessageError
 
 Part = dict[str, Any]
+Block = dict[str, Any]
 
-_MEDIA_BLOCKS = ("image", "file", "audio", "video")
-# Blocks of an AI message that are tool calls (ours, streamed, Anthropic's, OpenAI's).
-_CALL_BLOCKS = ("tool_call", "tool_call_chunk", "tool_use", "function_call")
-# Outcomes as langchain-google-genai stores them (ints of the SDK enum).
-_INT_OUTCOMES = {
-    0: "OUTCOME_UNSPECIFIED",
-    1: "OUTCOME_OK",
-    2: "OUTCOME_FAILED",
-    3: "OUTCOME_DEADLINE_EXCEEDED",
-}
-_OUTCOMES = frozenset(_INT_OUTCOMES.values())
-# The key langchain-google-genai keeps function-call signatures under.
-_LC_GOOGLE_SIGNATURES = "__gemini_function_call_thought_signatures__"
-_URL_SAFE = str.maketrans("-_", "+/")
 # Magic numbers that name an image's type when a block forgot its mime type.
 _IMAGE_MAGIC = {
     b"\x89PNG": "image/png",
@@ -92,18 +94,17 @@ def _check_base64(data: Any, index: int, where: str) -> str:
             f"{MAX_INLINE_BYTES // 2**20} MB Gemini takes inline; upload it with the Files API "
             "and pass 'file_id', or pass a 'url'",
         )
-    candidate = data.translate(_URL_SAFE) if ("-" in data or "_" in data) else data
     try:
-        base64.b64decode(candidate, validate=True)
-    except (binascii.Error, ValueError):
+        decode_base64(data)
+    except BlockError:
         raise _fail(index, f"{where}: 'base64' is not valid base64 data") from None
     return data
 
 
 def _sniff_image(data: str) -> str | None:
     try:
-        head = base64.b64decode(data[:16] + "=" * (-len(data[:16]) % 4))
-    except (binascii.Error, ValueError):
+        head = decode_base64(data[:16])
+    except BlockError:
         return None
     for magic, mime in _IMAGE_MAGIC.items():
         if head.startswith(magic):
@@ -190,15 +191,11 @@ def media_part(block: dict[str, Any], index: int, where: str, file_base: str) ->
     raise _fail(index, f"{where}: a {block.get('type')!r} block needs 'base64', 'url' or 'file_id'")
 
 
-def _image_url_part(block: dict[str, Any], index: int, where: str) -> Part:
-    value = block.get("image_url")
-    url = value.get("url") if isinstance(value, dict) else value
-    if not isinstance(url, str) or not url:
-        raise _fail(index, f"{where}: 'image_url' needs a 'url'")
-    if url.startswith("data:"):
-        return _data_url(url, index, where)
-    mime = mimetypes.guess_type(url)[0] or "image/jpeg"
-    return {"fileData": {"mimeType": mime, "fileUri": url}}
+def _image_url(block: dict[str, Any], index: int, where: str) -> dict[str, Any]:
+    try:
+        return _translators.image_url_block(block)
+    except BlockError as exc:
+        raise _fail(index, f"{where}: {exc}") from None
 
 
 def _text_plain_part(block: dict[str, Any], index: int, where: str) -> Part:
@@ -213,7 +210,7 @@ def _text_plain_part(block: dict[str, Any], index: int, where: str) -> Part:
     return {"inlineData": {"mimeType": mime, "data": base64.b64encode(text.encode()).decode()}}
 
 
-# --- our own blocks back to parts (the inverse of _from_gemini) --------------------------
+# --- v1 blocks of an AI message back to parts (the inverse of _from_gemini) --------------
 
 
 def _restore(part: Part, payload_key: str | None, extras: dict[str, Any]) -> Part:
@@ -241,51 +238,118 @@ def _language(args: dict[str, Any], extras: dict[str, Any]) -> Any:
     return language.upper() if isinstance(language, str) else "PYTHON"
 
 
-def _outcome(block: dict[str, Any], extras: dict[str, Any]) -> Any:
-    if "outcome" in extras:
-        outcome = extras["outcome"]
-        return _INT_OUTCOMES.get(outcome, outcome) if isinstance(outcome, int) else outcome
-    if extras.get("block_type") == RESULT_BLOCK_TYPE:
-        return None  # Gemini sent this result without an outcome
-    output = block.get("output")
-    if isinstance(output, dict) and output.get("return_code") not in (None, 0):
-        return "OUTCOME_FAILED"  # Anthropic's failed run (LangChain marks it "success")
-    return "OUTCOME_OK" if block.get("status", "success") == "success" else "OUTCOME_FAILED"
-
-
-def _output_text(output: Any) -> str:
-    if output is None:
-        return ""
-    if isinstance(output, str):
-        return output
-    if isinstance(output, dict) and ("stdout" in output or "stderr" in output):
-        # Anthropic's code execution result: {"stdout", "stderr", "return_code"}
-        return str(output.get("stdout") or "") + str(output.get("stderr") or "")
-    if isinstance(output, list) and all(isinstance(o, dict) for o in output):
-        # Other providers' interpreter outputs: [{"type": "logs", "logs": "..."}]
-        texts = [str(o.get("logs", o.get("text", ""))) for o in output]
-        if any(texts):
-            return "".join(texts)
-    return json.dumps(output, ensure_ascii=False)
-
-
+@dataclass
 class _AIContext:
-    """What converting one AI message needs to know about the message itself."""
+    """What mapping the blocks of one AI message needs to know about the message."""
 
-    def __init__(self, message: AIMessage, index: int) -> None:
-        self.index = index
-        provider = message.response_metadata.get("model_provider")
-        # Ids and signatures from another provider mean nothing to Gemini.
-        self.own = provider in (None, PROVIDER)
-        # Ids go back only when Gemini made them (not LangChain, a user or another model).
-        self.gemini = provider == PROVIDER
-        self.code_ids: set[str] = set()
-        self.lc_signatures: dict[str, Any] = (
-            message.additional_kwargs.get(_LC_GOOGLE_SIGNATURES) or {}
+    index: int
+    # Extras (signatures, unmapped keys) are honoured: a Gemini message, or one with no
+    # provider (written by hand); another provider's were stripped by its translator.
+    own: bool
+    # Ids go back only when Gemini made them (not LangChain, a user or another model).
+    gemini: bool
+    code_ids: set[str] = field(default_factory=set)
+
+    def keep_id(self, block_id: Any, extras: dict[str, Any]) -> bool:
+        return self.gemini and not extras.get("synthetic_id") and bool(block_id)
+
+
+_Mapper = Callable[[Block, _AIContext, str, dict[str, Any]], "Part | None"]
+
+
+def _text_part(block: Block, ctx: _AIContext, where: str, extras: dict[str, Any]) -> Part:
+    return _restore({"text": block.get("text", "")}, None, extras)
+
+
+def _reasoning_part(block: Block, ctx: _AIContext, where: str, extras: dict[str, Any]) -> Part:
+    return _restore({"text": block.get("reasoning", ""), "thought": True}, None, extras)
+
+
+def _code_call_part(block: Block, ctx: _AIContext, where: str, extras: dict[str, Any]) -> Part:
+    if block.get("name") not in CODE_TOOL_NAMES:
+        raise _fail(
+            ctx.index,
+            f"{where}: server tool {block.get('name')!r} has no Gemini equivalent; "
+            f"only {CODE_TOOL_NAME!r} calls can be replayed",
         )
+    args = block.get("args") if isinstance(block.get("args"), dict) else {}
+    assert isinstance(args, dict)
+    code: Part = {"code": args.get("code", ""), "language": _language(args, extras)}
+    if ctx.keep_id(block.get("id"), extras):
+        code["id"] = block["id"]
+    if block.get("id"):
+        ctx.code_ids.add(block["id"])
+    return _restore({"executableCode": code}, "executableCode", extras)
 
-    def keep_id(self, block: dict[str, Any], extras: dict[str, Any]) -> bool:
-        return self.gemini and not extras.get("synthetic_id") and bool(block.get("id"))
+
+def _code_result_part(block: Block, ctx: _AIContext, where: str, extras: dict[str, Any]) -> Part:
+    tool_call_id = block.get("tool_call_id")
+    is_code = (
+        extras.get("block_type") == RESULT_BLOCK_TYPE
+        or tool_call_id in ctx.code_ids
+        or isinstance(extras.get("outcome"), int)
+    )
+    if not is_code:
+        raise _fail(
+            ctx.index,
+            f"{where}: a server tool result for call {tool_call_id!r}, which is not a "
+            "code_interpreter call in this message, has no Gemini equivalent",
+        )
+    outcome = result_outcome(block, extras)
+    result: Part = {}
+    if outcome is not None:
+        result["outcome"] = outcome
+    result["output"] = output_text(block.get("output"))
+    if ctx.keep_id(tool_call_id, extras):
+        result["id"] = tool_call_id
+    return _restore({"codeExecutionResult": result}, "codeExecutionResult", extras)
+
+
+def _media_ai_part(block: Block, ctx: _AIContext, where: str, extras: dict[str, Any]) -> Part:
+    if isinstance(block.get("base64"), str) and ctx.own:
+        # Our own media goes back as it came, without decoding it again.
+        inline: Part = {"data": block["base64"]}
+        if "mime_type" in block:
+            inline = {"mimeType": block["mime_type"], **inline}
+        return _restore({"inlineData": inline}, "inlineData", extras)
+    part = media_part(block, ctx.index, where, "")
+    payload_key = "inlineData" if "inlineData" in part else "fileData"
+    return _restore(part, payload_key, extras)
+
+
+def _function_call_part(block: Block, ctx: _AIContext, where: str, extras: dict[str, Any]) -> Part:
+    name = block.get("name")
+    if not isinstance(name, str) or not name:
+        raise _fail(ctx.index, f"{where}: a tool_call block needs a 'name'")
+    args = block.get("args", {})
+    if not isinstance(args, dict):
+        raise _fail(ctx.index, f"{where}: tool_call 'args' must be a JSON object")
+    call: Part = {"name": name, "args": args}
+    if ctx.keep_id(block.get("id"), extras):
+        call = {"id": block["id"], **call}
+    return _restore({"functionCall": call}, "functionCall", extras)
+
+
+def _non_standard_part(block: Block, ctx: _AIContext, where: str, extras: dict[str, Any]) -> Part:
+    value = block.get("value")
+    if isinstance(value, dict):
+        return value  # a part this version does not know, sent back as it came
+    raise _fail(
+        ctx.index, f"{where}: a non_standard block from another provider cannot be sent to Gemini"
+    )
+
+
+# One mapper per v1 block type (what `_from_gemini.part_to_block` writes, and what
+# `_block_translators` turns every other format into).
+_AI_MAPPERS: dict[str, _Mapper] = {
+    "text": _text_part,
+    "reasoning": _reasoning_part,
+    "server_tool_call": _code_call_part,
+    "server_tool_result": _code_result_part,
+    **{kind: _media_ai_part for kind in MEDIA_BLOCK_TYPES},
+    "tool_call": _function_call_part,
+    "non_standard": _non_standard_part,
+}
 
 
 def _ai_block_to_part(block: Any, ctx: _AIContext, position: int) -> Part | None:
@@ -294,184 +358,69 @@ def _ai_block_to_part(block: Any, ctx: _AIContext, position: int) -> Part | None
         return {"text": block} if block else None
     if not isinstance(block, dict):
         raise _fail(ctx.index, f"{where}: {type(block).__name__} is not a content block")
-    kind = block.get("type")
-    extras = block.get("extras") if ctx.own else None
-    extras = extras if isinstance(extras, dict) else {}
-    if kind == "text":
-        return _restore({"text": block.get("text", "")}, None, extras)
-    if kind == "reasoning":
-        return _restore({"text": block.get("reasoning", ""), "thought": True}, None, extras)
-    if kind == "thinking":  # langchain-google-genai v0
-        part: Part = {"text": block.get("thinking", ""), "thought": True}
-        if ctx.own and isinstance(block.get("signature"), str):
-            part["thoughtSignature"] = block["signature"]
-        return part
-    if kind == "server_tool_call":
-        if block.get("name") not in (CODE_TOOL_NAME, "code_execution", "python"):
-            raise _fail(
-                ctx.index,
-                f"{where}: server tool {block.get('name')!r} has no Gemini equivalent; "
-                f"only {CODE_TOOL_NAME!r} calls can be replayed",
-            )
-        args = block.get("args") if isinstance(block.get("args"), dict) else {}
-        assert isinstance(args, dict)
-        code: Part = {"code": args.get("code", ""), "language": _language(args, extras)}
-        if ctx.keep_id(block, extras) and not _lc_google_code_call(args):
-            code["id"] = block["id"]
-        if block.get("id"):
-            ctx.code_ids.add(block["id"])
-        return _restore({"executableCode": code}, "executableCode", extras)
-    if kind == "executable_code":  # langchain-google-genai v0
-        language = block.get("language", "PYTHON")
-        return {
-            "executableCode": {
-                "code": block.get("executable_code", ""),
-                "language": str(getattr(language, "value", language)).upper(),
-            }
-        }
-    if kind == "server_tool_result":
-        tool_call_id = block.get("tool_call_id")
-        is_code = (
-            extras.get("block_type") == "code_execution_result"
-            or tool_call_id in ctx.code_ids
-            or isinstance((block.get("extras") or {}).get("outcome"), int)
-        )
-        if not is_code:
-            raise _fail(
-                ctx.index,
-                f"{where}: a server tool result for call {tool_call_id!r}, which is not a "
-                "code_interpreter call in this message, has no Gemini equivalent",
-            )
-        foreign_extras = block.get("extras") if isinstance(block.get("extras"), dict) else {}
-        outcome = _outcome(block, extras or foreign_extras or {})
-        result: Part = {}
-        if outcome is not None:
-            result["outcome"] = outcome
-        result["output"] = _output_text(block.get("output"))
-        if ctx.keep_id({"id": tool_call_id}, extras):
-            result["id"] = tool_call_id
-        return _restore({"codeExecutionResult": result}, "codeExecutionResult", extras)
-    if kind == "code_execution_result":  # langchain-google-genai v0
-        outcome = block.get("outcome", 1)
-        return {
-            "codeExecutionResult": {
-                "outcome": _INT_OUTCOMES.get(outcome, outcome)
-                if isinstance(outcome, int)
-                else outcome,
-                "output": block.get("code_execution_result", ""),
-            }
-        }
-    if kind in _MEDIA_BLOCKS:
-        if isinstance(block.get("base64"), str) and ctx.own:
-            # Our own media goes back as it came, without decoding it again.
-            inline: Part = {"data": block["base64"]}
-            if "mime_type" in block:
-                inline = {"mimeType": block["mime_type"], **inline}
-            return _restore({"inlineData": inline}, "inlineData", extras)
-        part = media_part(block, ctx.index, where, "")
-        payload_key = "inlineData" if "inlineData" in part else "fileData"
-        return _restore(part, payload_key, extras)
-    if kind == "tool_use":  # Anthropic's tool call block
-        call_block = {"type": "tool_call", "name": block.get("name"), "id": block.get("id")}
-        return _ai_block_to_part({**call_block, "args": block.get("input", {})}, ctx, position)
-    if kind in ("tool_call", "function_call"):
-        name = block.get("name")
-        if not isinstance(name, str) or not name:
-            raise _fail(ctx.index, f"{where}: a tool_call block needs a 'name'")
-        args = block.get("args", block.get("arguments", {}))
-        if isinstance(args, str):  # OpenAI's function_call carries JSON text
-            try:
-                args = json.loads(args or "{}")
-            except json.JSONDecodeError:
-                raise _fail(ctx.index, f"{where}: tool call arguments are not JSON") from None
-        if not isinstance(args, dict):
-            raise _fail(ctx.index, f"{where}: tool_call 'args' must be a JSON object")
-        call: Part = {"name": name, "args": args}
-        if ctx.keep_id(block, extras):
-            call = {"id": block["id"], **call}
-        part = _restore({"functionCall": call}, "functionCall", extras)
-        signature = ctx.lc_signatures.get(str(block.get("id")))
-        if ctx.own and signature and "thoughtSignature" not in part:
-            part["thoughtSignature"] = signature
-        return part
-    if kind == "tool_call_chunk":
-        raw_args = block.get("args") or "{}"
-        try:
-            parsed = json.loads(raw_args) if isinstance(raw_args, str) else raw_args
-        except json.JSONDecodeError:
-            raise _fail(ctx.index, f"{where}: tool_call_chunk args are not complete JSON") from None
-        return _ai_block_to_part({**block, "type": "tool_call", "args": parsed}, ctx, position)
-    if kind == "non_standard":
-        value = block.get("value")
-        if ctx.own and isinstance(value, dict):
-            return value
+    mapper = _AI_MAPPERS.get(block.get("type"))  # type: ignore[arg-type]
+    if mapper is None:
         raise _fail(
             ctx.index,
-            f"{where}: a non_standard block from another provider cannot be sent to Gemini",
+            f"{where}: block type {block.get('type')!r} cannot be sent to Gemini from an AI "
+            "message",
         )
-    if kind == "image_url":
-        return _image_url_part(block, ctx.index, where)
-    raise _fail(
-        ctx.index, f"{where}: block type {kind!r} cannot be sent to Gemini from an AI message"
-    )
+    extras = block.get("extras")
+    return mapper(block, ctx, where, extras if isinstance(extras, dict) else {})
 
 
-def _lc_google_code_call(args: dict[str, Any]) -> bool:
-    """A langchain-google-genai code call: it keeps Gemini's upper-case language (ours is
-    lower-case) and an id of its own making (it drops Gemini's), which is not sent."""
-    language = args.get("language")
-    return isinstance(language, str) and language != language.lower()
+def _v1_blocks(message: AIMessage, index: int) -> list[tuple[int, Any]]:
+    """The message's blocks as our v1 blocks, each with its position (for errors).
 
-
-def _unmerged(blocks: Sequence[Any]) -> Iterator[tuple[int, Any]]:
-    """Blocks with their positions. A langchain-google-genai v1 stream can give a text
-    delta and the code call or result after it one index, so adding chunks merges them
-    into one `text` block carrying the call's or result's keys: split it, so that no code
-    or output is lost."""
-    for position, block in enumerate(blocks):
-        if not isinstance(block, dict) or block.get("type") != "text":
-            yield position, block
-        elif block.get("name") == CODE_TOOL_NAME and isinstance(block.get("args"), dict):
-            yield position, {"type": "text", "text": block.get("text", "")}
-            call = {"type": "server_tool_call", "name": CODE_TOOL_NAME, "args": block["args"]}
-            yield position, {**call, "id": block.get("id")}
-        elif (block.get("extras") or {}).get("block_type") == RESULT_BLOCK_TYPE:
-            yield position, {"type": "text", "text": block.get("text", "")}
-            keys = ("tool_call_id", "status", "output", "extras")
-            result = {k: block[k] for k in keys if k in block}
-            yield position, {"type": "server_tool_result", **result}
-        else:
-            yield position, block
+    Ours (marked) are v1 already. Any other format goes through its translator first; a
+    `google_genai` message without our marker may be langchain-google-genai's or ours
+    from before the marker, and `from_unmarked_google_genai` tells them apart.
+    """
+    metadata = message.response_metadata
+    provider = metadata.get("model_provider")
+    own = provider in (None, PROVIDER)
+    # Another provider's own formats (OpenAI's `code_interpreter_call`, Anthropic's
+    # `server_tool_use`, ...) are read through LangChain's translation to v1 blocks.
+    content = message.content if own else message.content_blocks
+    raw: Sequence[Any] = [content] if isinstance(content, str) else content
+    try:
+        blocks = list(_translators.to_v1(raw))
+    except BlockError as exc:
+        raise _fail(index, str(exc)) from None
+    # Tool calls known only from `tool_calls` (string content, other providers): their ids
+    # were not Gemini's (ours always come with a block), so they are not sent.
+    seen = {
+        b.get("id") or "" for _, b in blocks if isinstance(b, dict) and b.get("type") == "tool_call"
+    }
+    for call in message.tool_calls:
+        if (call.get("id") or "") not in seen:
+            synthetic: Block = {"type": "tool_call", "name": call["name"], "args": call["args"]}
+            synthetic.update(id=call.get("id"), extras={"synthetic_id": True})
+            blocks.append((len(raw), synthetic))
+    if not own:
+        foreign: list[tuple[int, Any]] = []
+        for position, block in blocks:
+            try:
+                foreign.append((position, _translators.from_other_provider(block)))
+            except BlockError as exc:
+                raise _fail(index, f"content[{position}]: {exc}") from None
+        return foreign
+    dicts = [b for _, b in blocks]
+    if provider == PROVIDER and metadata.get(MARKER_KEY) != MARKER:
+        dicts = _translators.from_unmarked_google_genai(dicts)
+    signatures = message.additional_kwargs.get(_translators.LC_GOOGLE_SIGNATURES)
+    dicts = _translators.with_function_call_signatures(dicts, signatures)
+    return [(pos, block) for (pos, _), block in zip(blocks, dicts, strict=True)]
 
 
 def _ai_parts(message: AIMessage, index: int) -> list[Part]:
-    ctx = _AIContext(message, index)
-    # Another provider's own block formats (OpenAI's `code_interpreter_call`, Anthropic's
-    # `server_tool_use`, ...) are read through LangChain's translation to v1 blocks.
-    content = message.content if ctx.own else message.content_blocks
-    blocks: Sequence[Any] = [content] if isinstance(content, str) else content
+    provider = message.response_metadata.get("model_provider")
+    ctx = _AIContext(index, own=provider in (None, PROVIDER), gemini=provider == PROVIDER)
     parts: list[Part] = []
-    seen_calls: set[str] = set()
-    for position, block in _unmerged(blocks):
-        if isinstance(block, dict) and block.get("type") in _CALL_BLOCKS:
-            seen_calls.add(block.get("call_id") or block.get("id") or "")
+    for position, block in _v1_blocks(message, index):
         part = _ai_block_to_part(block, ctx, position)
         if part is not None:
             parts.append(part)
-    # Tool calls known only from `tool_calls` (string content, other providers): their ids
-    # were not Gemini's (ours always come with a block), so they are not sent.
-    for call in message.tool_calls:
-        if (call.get("id") or "") not in seen_calls:
-            tool_block = {
-                "type": "tool_call",
-                "name": call["name"],
-                "args": call["args"],
-                "id": call.get("id"),
-                "extras": {"synthetic_id": True},
-            }
-            converted = _ai_block_to_part(tool_block, ctx, len(parts))
-            if converted is not None:
-                parts.append(converted)
     return parts
 
 
@@ -490,10 +439,10 @@ def _user_block_to_part(block: Any, index: int, position: int, file_base: str) -
         if not isinstance(text, str):
             raise _fail(index, f"{where}: a text block needs a string 'text'")
         return {"text": text}
-    if kind in _MEDIA_BLOCKS:
+    if kind in MEDIA_BLOCK_TYPES:
         return media_part(block, index, where, file_base)
     if kind == "image_url":
-        return _image_url_part(block, index, where)
+        return media_part(_image_url(block, index, where), index, where, file_base)
     if kind == "text-plain":
         return _text_plain_part(block, index, where)
     if kind == "non_standard" and isinstance(block.get("value"), dict):
@@ -553,10 +502,10 @@ def _tool_content(message: ToolMessage, index: int, file_base: str) -> tuple[str
             texts.append(block)
         elif kind == "text" and isinstance(block, dict):
             texts.append(str(block.get("text", "")))
-        elif kind in _MEDIA_BLOCKS and isinstance(block, dict):
+        elif kind in MEDIA_BLOCK_TYPES and isinstance(block, dict):
             media.append(media_part(block, index, where, file_base))
         elif kind == "image_url" and isinstance(block, dict):
-            media.append(_image_url_part(block, index, where))
+            media.append(media_part(_image_url(block, index, where), index, where, file_base))
         else:
             shown = kind if kind is not None else type(block).__name__
             raise _fail(

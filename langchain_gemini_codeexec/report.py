@@ -9,7 +9,6 @@ the JSON form carries them as base64, so the report serializes (e.g. as a tool a
 from __future__ import annotations
 
 import base64
-import binascii
 import html
 import json
 import re
@@ -20,16 +19,17 @@ from typing import Annotated, Any
 from langchain_core.messages import BaseMessage
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 
-CODE_TOOL_NAMES = frozenset({"code_interpreter", "code_execution", "python"})
-OK = "OUTCOME_OK"
+from langchain_gemini_codeexec._blocks import (
+    CODE_TOOL_NAMES,
+    MEDIA_BLOCK_TYPES,
+    RESULT_BLOCK_TYPE,
+    BlockError,
+    decode_base64,
+    output_text,
+    result_outcome,
+)
+from langchain_gemini_codeexec._blocks import OUTCOME_OK as OK
 
-# Outcomes as langchain-google-genai stores them (ints of the SDK enum).
-_INT_OUTCOMES = {
-    0: "OUTCOME_UNSPECIFIED",
-    1: "OUTCOME_OK",
-    2: "OUTCOME_FAILED",
-    3: "OUTCOME_DEADLINE_EXCEEDED",
-}
 # What an outcome means, in words an agent model acts on.
 _OUTCOME_WORDS = {
     "OUTCOME_OK": "ran successfully",
@@ -46,7 +46,6 @@ _EXTENSIONS = {
     "image/webp": ".webp",
     "image/svg+xml": ".svg",
 }
-_MEDIA_BLOCKS = ("image", "file", "audio", "video")
 _NORMAL_FINISH = (None, "STOP", "FINISH_REASON_UNSPECIFIED")
 _MIME = re.compile(r"[A-Za-z0-9][\w.+-]*/[A-Za-z0-9][\w.+-]*")
 
@@ -319,7 +318,7 @@ class _Builder:
             self._call(block)
         elif kind == "server_tool_result":
             self._result(block)
-        elif kind in _MEDIA_BLOCKS:
+        elif kind in MEDIA_BLOCK_TYPES:
             self._media(block)
 
     def _text(self, text: str) -> None:
@@ -352,20 +351,16 @@ class _Builder:
         assert isinstance(extras, dict)
         if (
             run_id not in self.runs
-            and extras.get("block_type") != "code_execution_result"
+            and extras.get("block_type") != RESULT_BLOCK_TYPE
             and not isinstance(extras.get("outcome"), (str, int))
         ):
             return  # a result of another server tool (search, ...): not a code run
-        if "outcome" in extras:
-            outcome = extras["outcome"]
-            if isinstance(outcome, int):
-                outcome = _INT_OUTCOMES.get(outcome, str(outcome))
-        elif extras.get("block_type") == "code_execution_result":
-            outcome = None  # Gemini sent this result without an outcome
-        else:  # another provider's block: its status is all we know
-            outcome = OK if block.get("status", "success") == "success" else "OUTCOME_FAILED"
+        outcome = result_outcome(block, extras)
         self._run(run_id)["results"].append(
-            CodeResult(outcome=outcome, output=_output_text(block.get("output")))
+            CodeResult(
+                outcome=outcome if outcome is None else str(outcome),
+                output=output_text(block.get("output")),
+            )
         )
         self.text_after_last_run = []
 
@@ -422,23 +417,11 @@ def _blocks_of(message: BaseMessage) -> Sequence[Any]:
         return content
 
 
-def _output_text(output: Any) -> str:
-    if output is None:
-        return ""
-    if isinstance(output, str):
-        return output
-    if isinstance(output, list) and all(isinstance(o, dict) for o in output):
-        return "".join(str(o.get("logs", o.get("text", ""))) for o in output)
-    return json.dumps(output, ensure_ascii=False)
-
-
 def _decode_base64(data: str) -> bytes:
-    """Standard or URL-safe base64, padded or not (Gemini and the SDK use both)."""
-    s = data.strip().replace("-", "+").replace("_", "/")
     try:
-        return base64.b64decode(s + "=" * (-len(s) % 4), validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise ValueError(f"an image block holds invalid base64 data: {exc}") from exc
+        return decode_base64(data.strip())
+    except BlockError as exc:
+        raise ValueError(f"an image block holds {exc}") from None
 
 
 def _extension(mime_type: str) -> str:

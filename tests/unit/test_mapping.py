@@ -215,6 +215,7 @@ def test_response_metadata_is_plain_and_complete() -> None:
     )
     assert fields["response_metadata"] == {
         "model_provider": "google_genai",
+        "integration": "langchain-gemini-codeexec",
         "model_name": "gemini-2.5-flash-002",
         "response_id": "rid",
         "finish_reason": "MAX_TOKENS",
