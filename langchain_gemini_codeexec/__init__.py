@@ -12,8 +12,12 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from langchain_gemini_codeexec.batch import BatchResult, GeminiBatchJob
     from langchain_gemini_codeexec.chat_models import ChatGeminiCodeExecution
     from langchain_gemini_codeexec.errors import (
+        BatchJobError,
+        BatchRequestError,
+        BatchTimeoutError,
         BlockedPromptError,
         GeminiAPIError,
         GeminiCodeExecutionError,
@@ -31,6 +35,11 @@ _EXPORTS = {
     "GeminiCodeExecutionTool": "tools",
     "CodeExecutionReport": "report",
     "CodeRun": "report",
+    "GeminiBatchJob": "batch",
+    "BatchResult": "batch",
+    "BatchJobError": "errors",
+    "BatchRequestError": "errors",
+    "BatchTimeoutError": "errors",
     "BlockedPromptError": "errors",
     "GeminiAPIError": "errors",
     "GeminiCodeExecutionError": "errors",
@@ -41,11 +50,16 @@ _EXPORTS = {
 }
 
 __all__ = [
+    "BatchJobError",
+    "BatchRequestError",
+    "BatchResult",
+    "BatchTimeoutError",
     "BlockedPromptError",
     "ChatGeminiCodeExecution",
     "CodeExecutionReport",
     "CodeRun",
     "GeminiAPIError",
+    "GeminiBatchJob",
     "GeminiCodeExecutionError",
     "GeminiCodeExecutionTool",
     "GeminiConnectionError",

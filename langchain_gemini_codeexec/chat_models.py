@@ -43,6 +43,8 @@ from langchain_gemini_codeexec.errors import (
 if TYPE_CHECKING:  # google.genai loads when the first client is built (see _client._LazyModule)
     from google.genai import Client
 
+    from langchain_gemini_codeexec.batch import GeminiBatchJob
+
 # Re-exported: tests and users import it from here.
 __all__ = ["DEFAULT_MODEL", "ChatGeminiCodeExecution"]
 
@@ -365,6 +367,38 @@ class ChatGeminiCodeExecution(BaseChatModel, GenerationOptions):
         _, contents = messages_to_contents(messages, file_base=files_base(self._get_client()))
         answer = self._get_transport().count_tokens(self.model, {"contents": contents})
         return int(answer.get("totalTokens", 0))
+
+    # --- Batch API -----------------------------------------------------------------------
+
+    def submit_batch(
+        self,
+        inputs: Sequence[LanguageModelInput] | None,
+        keys: Sequence[str] | None = None,
+        display_name: str | None = None,
+        **call_options: Any,
+    ) -> GeminiBatchJob:
+        """Submit `inputs` as one Gemini Batch API job (half price, done within 24 h).
+
+        Each request is exactly the body `invoke(input, **call_options)` would send; all
+        inputs are checked before anything is sent. Jobs too big to inline go as a JSONL
+        file through the Files API (`input_mode="auto"|"inline"|"file"`). Vertex AI takes
+        `source=`/`destination=` (gs:// or bq://). See `langchain_gemini_codeexec.batch`.
+        """
+        from langchain_gemini_codeexec.batch import submit_batch
+
+        return submit_batch(self, inputs, keys, display_name, **call_options)
+
+    async def asubmit_batch(
+        self,
+        inputs: Sequence[LanguageModelInput] | None,
+        keys: Sequence[str] | None = None,
+        display_name: str | None = None,
+        **call_options: Any,
+    ) -> GeminiBatchJob:
+        """Async `submit_batch`."""
+        from langchain_gemini_codeexec.batch import asubmit_batch
+
+        return await asubmit_batch(self, inputs, keys, display_name, **call_options)
 
     # --- tools and structured output -----------------------------------------------------
 

@@ -66,3 +66,44 @@ class IncompleteResponseError(GeminiCodeExecutionError):
 
     Chunks already yielded by a stream stay valid; the error says how far it got.
     """
+
+
+class BatchRequestError(GeminiAPIError):
+    """One request of a batch job failed; the others are unaffected.
+
+    Gemini reports it as a `google.rpc.Status`: `code` is the gRPC code (3 is
+    INVALID_ARGUMENT), not an HTTP status; `message` is Gemini's text, kept as sent.
+    """
+
+    def __init__(
+        self, key: str | None, code: int | None, status: str | None, message: str | None
+    ) -> None:
+        super().__init__(code, status, message)
+        self.key = key
+        self.args = (f"batch request {key!r} failed: {status} (gRPC code {code}): {message}",)
+
+
+class BatchJobError(GeminiCodeExecutionError):
+    """A batch job ended without succeeding: failed, cancelled or expired.
+
+    `job` is the `GeminiBatchJob`: `job.results()` still yields whatever results exist
+    (requests without one get an error naming the job's state).
+    """
+
+    def __init__(self, message: str, job: Any, state: str, error: Any = None) -> None:
+        super().__init__(message)
+        self.job = job
+        self.state = state
+        self.error = error
+
+
+class BatchTimeoutError(GeminiTimeoutError):
+    """`poll_until_done` gave up waiting; the job itself keeps running at Google.
+
+    Resume later with `GeminiBatchJob.attach(error.job_name, llm=llm)`.
+    """
+
+    def __init__(self, message: str, job: Any) -> None:
+        super().__init__(message)
+        self.job = job
+        self.job_name: str = job.name

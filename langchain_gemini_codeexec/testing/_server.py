@@ -23,6 +23,7 @@ from types import TracebackType
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlsplit
 
+from ._batch import BatchEndpoints
 from ._replies import JSON, Reply, merge_chunks, sse_event
 
 Api = Literal["developer", "vertex", "vertex_express", "files", "unknown"]
@@ -153,6 +154,7 @@ class GeminiTestServer:
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._port = 0
+        self.batch = BatchEndpoints(self)  # Batch API endpoints, see _batch.py
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -358,7 +360,10 @@ class GeminiTestServer:
         )
         with self._lock:
             self.requests.append(req)
-        if api == "unknown":
+        batch_reply = self.batch.answer(req)
+        if batch_reply is not None:
+            reply = batch_reply
+        elif api == "unknown":
             reply = Reply.error(404, f"GeminiTestServer: no route for {method} {url.path}")
         elif api == "files":
             reply = self._files(req, groups)

@@ -1,0 +1,260 @@
+"""The HTTP calls of batch jobs, in one place: JSON requests, a JSONL upload, a line stream.
+
+Like `Transport`, this sends bodies we built ourselves through the google-genai client (its
+auth, endpoints and HTTP libraries) and reads the raw JSON back: the SDK's typed
+`batches.create`/`get` would rewrite request bodies and translate `BATCH_STATE_*` into
+`JOB_STATE_*`. Everything that touches SDK internals for batches lives here, so that a
+change of the transport seam is a change of this one module.
+
+Wire facts (google-genai 3.6 `batches.py`/`files.py`, and Google's Batch Mode guide,
+https://ai.google.dev/gemini-api/docs/batch-mode and https://ai.google.dev/api/batch-api):
+- create: `POST {version}/models/{model}:batchGenerateContent` with
+  `{"batch": {"displayName", "model", "inputConfig": {"requests": {"requests": [...]}}}}`
+  or `"inputConfig": {"fileName": "files/..."}`; the answer is an Operation named
+  `batches/{id}` whose `metadata` holds `state` and `batchStats`.
+- get: `GET {version}/batches/{id}`; cancel: `POST {version}/batches/{id}:cancel`.
+- results file: `GET /download/{version}/files/{id}:download?alt=media` (the REST guide's
+  URL); the SDK's `files.download` uses `{version}/files/{id}:download?alt=media`, which
+  is tried when the first answers 404.
+- Vertex AI: `POST .../locations/{loc}/batchPredictionJobs`, `GET .../batchPredictionJobs/{id}`,
+  `POST .../batchPredictionJobs/{id}:cancel` (the SDK adds the project/location prefix).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections.abc import AsyncIterator, Iterable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from langchain_gemini_codeexec._client import Transport, _LazyModule, _loads, convert_error
+from langchain_gemini_codeexec.errors import GeminiAPIError
+
+if TYPE_CHECKING:
+    from google.genai import errors, types
+    from google.genai._api_client import BaseApiClient
+else:
+    errors = _LazyModule("google.genai.errors")
+    types = _LazyModule("google.genai.types")
+
+# Answers that say the server did not act on the request: the only failures after which
+# creating a job is sent again (a timeout or a dropped connection may have created it).
+_NOT_DONE = frozenset({429, 503})
+_CHUNK = 1 << 16
+
+
+def split_lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """Lines of a byte stream without their line ends; memory holds one line at a time."""
+    buf = bytearray()
+    for chunk in chunks:
+        buf += chunk
+        start = 0
+        while (end := buf.find(b"\n", start)) != -1:
+            yield bytes(buf[start:end]).rstrip(b"\r")
+            start = end + 1
+        del buf[:start]
+    if buf.strip():
+        yield bytes(buf).rstrip(b"\r")
+
+
+class BatchHTTP:
+    """Batch requests through one model's google-genai client and retry policy."""
+
+    def __init__(self, transport: Transport) -> None:
+        self.transport = transport
+
+    @property
+    def _api(self) -> BaseApiClient:
+        return self.transport.client._api_client
+
+    @property
+    def vertexai(self) -> bool:
+        return bool(self.transport.client.vertexai)
+
+    def _sync_options(self) -> Any:
+        return getattr(self.transport, "_sync_options", None)
+
+    def _async_options(self) -> Any:
+        return getattr(self.transport, "_async_options", None)
+
+    async def _bounded(self, awaitable: Any) -> Any:
+        timeout = self.transport.timeout
+        return await (asyncio.wait_for(awaitable, timeout) if timeout else awaitable)
+
+    # --- JSON requests -------------------------------------------------------------------
+
+    def get(self, path: str, *, retry: bool = True, timeout: float | None = None) -> dict[str, Any]:
+        """A GET, retried like every idempotent request (unless `retry=False`).
+
+        `timeout` (seconds) bounds this one request, e.g. to a poller's deadline.
+        """
+        api, options = self._api, self._sync_options()
+        if timeout is not None:
+            options = types.HttpOptions(timeout=max(1, math.ceil(max(timeout, 0.5) * 1000)))
+
+        def call() -> Any:
+            return api.request("get", path, {}, options)
+
+        if retry:
+            return _loads(self.transport.retry.run(call).body)
+        try:
+            return _loads(call().body)
+        except Exception as exc:
+            _fail(exc, 0)
+
+    async def aget(self, path: str, *, retry: bool = True) -> dict[str, Any]:
+        api, options = self._api, self._async_options()
+
+        async def call() -> Any:
+            return await self._bounded(api.async_request("get", path, {}, options))
+
+        if retry:
+            return _loads((await self.transport.retry.arun(call)).body)
+        try:
+            return _loads((await call()).body)
+        except Exception as exc:
+            _fail(exc, 0)
+
+    def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """A POST sent again only after an answer saying it was not acted on (429/503)."""
+        api, options, retry = self._api, self._sync_options(), self.transport.retry
+        attempt = 0
+        while True:
+            try:
+                return _loads(api.request("post", path, body, options).body)
+            except Exception as exc:
+                if not _may_resend(exc, attempt, retry.max_retries):
+                    _fail(exc, attempt)
+                time.sleep(retry.delay(attempt, exc))
+                attempt += 1
+
+    async def apost(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        api, options, retry = self._api, self._async_options(), self.transport.retry
+        attempt = 0
+        while True:
+            try:
+                response = await self._bounded(api.async_request("post", path, body, options))
+                return _loads(response.body)
+            except Exception as exc:
+                if not _may_resend(exc, attempt, retry.max_retries):
+                    _fail(exc, attempt)
+                await asyncio.sleep(retry.delay(attempt, exc))
+                attempt += 1
+
+    # --- files ---------------------------------------------------------------------------
+
+    def upload_jsonl(self, path: Path, display_name: str) -> str:
+        """Resumable Files API upload of a JSONL file; returns its name (`files/...`)."""
+        config = types.UploadFileConfig(mime_type="application/jsonl", display_name=display_name)
+        uploaded = self.transport.retry.run(
+            lambda: self.transport.client.files.upload(file=str(path), config=config)
+        )
+        return str(uploaded.name)
+
+    async def aupload_jsonl(self, path: Path, display_name: str) -> str:
+        config = types.UploadFileConfig(mime_type="application/jsonl", display_name=display_name)
+        uploaded = await self.transport.retry.arun(
+            lambda: self.transport.client.aio.files.upload(file=str(path), config=config)
+        )
+        return str(uploaded.name)
+
+    def _download_requests(self, file_name: str) -> list[tuple[str, Any]]:
+        """(path, options) to try in turn for a file's bytes."""
+        api = self._api
+        base = (api._http_options.base_url or "").rstrip("/")
+        timeout = getattr(self._sync_options(), "timeout", None)
+        first = types.HttpOptions(base_url=f"{base}/download/", timeout=timeout)
+        plain = types.HttpOptions(timeout=timeout) if timeout else None
+        path = f"{file_name}:download?alt=media"
+        return [(path, first), (path, plain)]
+
+    def download_lines(self, file_name: str) -> Iterator[bytes]:
+        """The lines of a file, streamed: never the whole file in memory."""
+        api = self._api
+        response: Any = None
+        for i, (path, options) in enumerate(self._download_requests(file_name)):
+
+            def open_stream(path: str = path, options: Any = options) -> Any:
+                request = api._build_request("get", path, {}, options)
+                return api._request(request, options, stream=True)
+
+            try:
+                response = self.transport.retry.run(open_stream)
+                break
+            except GeminiAPIError as exc:
+                if exc.code != 404 or i:
+                    raise
+        stream = response.response_stream
+        try:
+            if hasattr(stream, "iter_bytes"):  # httpx / httpx2
+                chunks: Iterable[bytes] = stream.iter_bytes(_CHUNK)
+            else:  # requests (google-auth sessions)
+                chunks = stream.iter_content(_CHUNK)
+            yield from split_lines(chunks)
+        except Exception as exc:
+            converted = convert_error(exc)
+            if converted is exc:
+                raise
+            raise converted from exc
+        finally:
+            stream.close()
+
+    async def adownload_lines(self, file_name: str) -> AsyncIterator[bytes]:
+        api = self._api
+        response: Any = None
+        for i, (path, options) in enumerate(self._download_requests(file_name)):
+            request = api._build_request("get", path, {}, options)
+
+            async def open_stream(request: Any = request, options: Any = options) -> Any:
+                return await self._bounded(api._async_request(request, options, stream=True))
+
+            try:
+                response = await self.transport.retry.arun(open_stream)
+                break
+            except GeminiAPIError as exc:
+                if exc.code != 404 or i:
+                    raise
+        stream = response.response_stream
+        if hasattr(stream, "aiter_bytes"):  # httpx / httpx2
+            chunks: Any = stream.aiter_bytes(_CHUNK)
+            close: Any = stream.aclose
+        else:  # aiohttp: its readline caps a line at 128 KiB, so split ourselves
+            chunks = stream.content.iter_chunked(_CHUNK)
+            close = stream.release
+        buf = bytearray()
+        try:
+            while True:
+                try:
+                    chunk = await self._bounded(anext(chunks, None))
+                except Exception as exc:
+                    converted = convert_error(exc)
+                    if converted is exc:
+                        raise
+                    raise converted from exc
+                if chunk is None:
+                    break
+                buf += chunk
+                start = 0
+                while (end := buf.find(b"\n", start)) != -1:
+                    yield bytes(buf[start:end]).rstrip(b"\r")
+                    start = end + 1
+                del buf[:start]
+            if buf.strip():
+                yield bytes(buf).rstrip(b"\r")
+        finally:
+            result = close()
+            if asyncio.iscoroutine(result):
+                await result
+
+
+def _may_resend(exc: BaseException, attempt: int, max_retries: int) -> bool:
+    return attempt < max_retries and isinstance(exc, errors.APIError) and exc.code in _NOT_DONE
+
+
+def _fail(exc: Exception, attempt: int) -> NoReturn:
+    converted = convert_error(exc, attempt + 1)
+    if converted is exc:
+        raise exc
+    raise converted from exc
