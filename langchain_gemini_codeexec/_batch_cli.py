@@ -44,10 +44,10 @@ class TaskError(ValueError):
     """A line of the tasks file cannot be run; names the line."""
 
 
-def read_tasks(path: Path, files_dir: Path | None) -> tuple[list[str], list[HumanMessage]]:
+def read_tasks(path: Path, files_dir: Path | None) -> tuple[list[str], list[list[HumanMessage]]]:
     """(ids, messages), one per task line; every line is checked before anything is sent."""
     ids: list[str] = []
-    messages: list[HumanMessage] = []
+    messages: list[list[HumanMessage]] = []
     seen: dict[str, int] = {}
     root = files_dir.resolve() if files_dir is not None else None
     with path.open(encoding="utf-8") as handle:
@@ -74,7 +74,7 @@ def read_tasks(path: Path, files_dir: Path | None) -> tuple[list[str], list[Huma
             for name in task.get("files") or []:
                 blocks.append(_file_block(where, name, root))
             ids.append(task_id)
-            messages.append(HumanMessage(content=blocks))
+            messages.append([HumanMessage(content=blocks)])
     if not ids:
         raise TaskError(f"{path}: no tasks")
     return ids, messages

@@ -43,7 +43,6 @@ from typing import TYPE_CHECKING, Any, Literal
 from langchain_core.messages import AIMessage
 from langchain_core.runnables import RunnableBinding
 
-from langchain_gemini_codeexec import _tools
 from langchain_gemini_codeexec._batch_http import BatchHTTP, split_lines
 from langchain_gemini_codeexec._client import RETRYABLE_CODES, model_path
 from langchain_gemini_codeexec.errors import (
@@ -787,9 +786,12 @@ def build_requests(
     Every input is checked before anything is sent; an error names its index.
     """
     llm, bound = _unwrap(runnable)
+    call_options = dict(call_options)
+    if call_options.get("tools"):  # raw tools: normalized and checked as bind_tools does
+        tools = call_options.pop("tools")
+        choice = call_options.pop("tool_choice", None)
+        call_options = {**_unwrap(llm.bind_tools(tools, tool_choice=choice))[1], **call_options}
     options = {**bound, **call_options}
-    if options.get("tools"):
-        options["tools"] = [_tools.normalize_tool(tool) for tool in options["tools"]]
     stop = options.pop("stop", None)
     if isinstance(inputs, (str, bytes)) or not isinstance(inputs, Sequence):
         raise InvalidMessageError(

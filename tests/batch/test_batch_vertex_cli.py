@@ -1,0 +1,240 @@
+"""Vertex AI batch prediction jobs, the command line, and the pure pieces."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from google.auth.credentials import Credentials
+from hypothesis import given
+from hypothesis import strategies as st
+
+from langchain_gemini_codeexec import (
+    BatchJobError,
+    BatchRequestError,
+    ChatGeminiCodeExecution,
+    GeminiBatchJob,
+    InvalidMessageError,
+)
+from langchain_gemini_codeexec._batch_cli import main
+from langchain_gemini_codeexec._batch_http import split_lines
+from langchain_gemini_codeexec.batch import write_batch_requests
+from langchain_gemini_codeexec.testing import GeminiTestServer, code, image, response, result, text
+from langchain_gemini_codeexec.testing._batch import BatchScript
+
+FAST = {"poll_interval": 0.01, "timeout": 10.0, "progress": False}
+PNG = b"\x89PNG\r\n\x1a\n" + b"fake-chart"
+
+
+class StubCredentials(Credentials):
+    """google.auth credentials that always hold a bearer token, no network."""
+
+    def __init__(self) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self.token = "vertex-token"
+
+    def refresh(self, request: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def vertex_llm(make_llm: Callable[..., ChatGeminiCodeExecution]) -> ChatGeminiCodeExecution:
+    return make_llm(
+        api_key=None,
+        vertexai=True,
+        project="proj",
+        location="us-central1",
+        credentials=StubCredentials(),
+    )
+
+
+# --- Vertex AI ------------------------------------------------------------------------------
+
+
+def test_vertex_create_get_cancel_and_states(
+    server: GeminiTestServer, vertex_llm: ChatGeminiCodeExecution
+) -> None:
+    job = vertex_llm.submit_batch(
+        None,
+        source="gs://bucket/requests.jsonl",
+        destination="gs://bucket/out/",
+        display_name="nightly",
+    )
+    create = server.last_request
+    assert create.path == "/v1beta1/projects/proj/locations/us-central1/batchPredictionJobs"
+    assert create.headers["authorization"] == "Bearer vertex-token"
+    assert create.body == {
+        "displayName": "nightly",
+        "model": "publishers/google/models/gemini-2.5-flash",
+        "inputConfig": {
+            "instancesFormat": "jsonl",
+            "gcsSource": {"uris": ["gs://bucket/requests.jsonl"]},
+        },
+        "outputConfig": {
+            "predictionsFormat": "jsonl",
+            "gcsDestination": {"outputUriPrefix": "gs://bucket/out/"},
+        },
+    }
+    assert job.name.startswith("projects/proj/locations/us-central1/batchPredictionJobs/")
+    assert job.state == "JOB_STATE_PENDING"
+    job.poll_until_done(**FAST)
+    assert job.state == "JOB_STATE_SUCCEEDED"
+    with pytest.raises(Exception, match=r"gs://bucket/out/prediction-model-1.*read_results"):
+        list(job.results())
+
+    other = vertex_llm.submit_batch(
+        None, source="bq://proj.ds.requests", destination="bq://proj.ds.results"
+    )
+    assert server.last_request.body["inputConfig"] == {
+        "instancesFormat": "bigquery",
+        "bigquerySource": {"inputUri": "bq://proj.ds.requests"},
+    }
+    other.cancel()
+    assert server.last_request.path == f"/v1beta1/{other.name}:cancel"
+    with pytest.raises(BatchJobError, match="JOB_STATE_CANCELLED"):
+        other.poll_until_done(**FAST)
+    attached = GeminiBatchJob.attach(other.name.rsplit("/", 1)[-1], llm=vertex_llm)
+    assert attached.name == other.name and attached.state == "JOB_STATE_CANCELLED"
+
+
+def test_vertex_refuses_inputs_and_bad_locations(
+    server: GeminiTestServer, vertex_llm: ChatGeminiCodeExecution
+) -> None:
+    with pytest.raises(InvalidMessageError, match="write_batch_requests"):
+        vertex_llm.submit_batch(["a"], source="gs://b/x", destination="gs://b/y")
+    with pytest.raises(InvalidMessageError, match="source"):
+        vertex_llm.submit_batch(None, source="/tmp/x.jsonl", destination="gs://b/y")
+    with pytest.raises(InvalidMessageError, match="destination"):
+        vertex_llm.submit_batch(None, source="gs://b/x")
+    assert server.requests == []
+
+
+def test_write_requests_then_read_vertex_predictions(
+    tmp_path: Path, server: GeminiTestServer, llm: ChatGeminiCodeExecution
+) -> None:
+    """The request file a Vertex job reads, and its predictions mapped back from a copy."""
+    requests_file = tmp_path / "requests.jsonl"
+    keys = write_batch_requests(llm, ["q1", "q2"], requests_file, temperature=0.5)
+    lines = [json.loads(x) for x in requests_file.read_text().splitlines()]
+    server.enqueue(response(text("x")))
+    llm.invoke("q1", temperature=0.5)
+    assert lines[0] == {"key": keys[0], "request": server.last_request.body}
+    predictions = tmp_path / "predictions.jsonl"
+    answer = response(code("print(1)"), result("1\n"), text("one"))
+    predictions.write_text(
+        json.dumps({"key": keys[1], "request": lines[1]["request"], "status": "quota"})
+        + "\n"
+        + json.dumps({"key": keys[0], "request": lines[0]["request"], "response": answer})
+        + "\n"
+    )
+    job = GeminiBatchJob("projects/p/locations/l/batchPredictionJobs/1", llm, keys=keys)
+    results = list(job.read_results(predictions))
+    assert [r.key for r in results] == keys
+    assert results[0].message is not None and results[0].message.text == "one"
+    assert isinstance(results[1].error, BatchRequestError) and "quota" in str(results[1].error)
+
+
+# --- command line ---------------------------------------------------------------------------
+
+
+def _chart_answer(req: Any) -> dict[str, Any]:
+    if "fail" in req.text:
+        from langchain_gemini_codeexec.testing import Reply
+
+        return Reply.error(400, "cannot do that")  # type: ignore[return-value]
+    csv = req.inline_data()
+    return response(
+        code("import pandas as pd"),
+        result(f"{len(csv)} file(s)\n"),
+        image(PNG),
+        text(f"done: {req.text.splitlines()[0]}"),
+    )
+
+
+def test_cli_runs_tasks_and_resumes_the_recorded_job(
+    tmp_path: Path, server: GeminiTestServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GOOGLE_API_KEY", "cli-test-key-0123456789")
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "sales.csv").write_text("month,revenue\n1,10\n")
+    tasks = tmp_path / "tasks.jsonl"
+    tasks.write_text(
+        '{"id": "sales", "prompt": "Chart sales.csv", "files": ["sales.csv"]}\n'
+        '{"prompt": "Compute 2+2"}\n'
+        '{"id": "bad", "prompt": "please fail"}\n'
+    )
+    out = tmp_path / "out"
+    server.responder = _chart_answer
+    server.batch.script = BatchScript(pending_polls=50)
+    base = ["--base-url", server.base_url, "--poll-interval", "0.01", "--no-progress"]
+    args = [str(tasks), str(out), "--files-dir", str(data), *base]
+    assert main([*args, "--timeout", "0.2"]) == 3  # still running: exit 3, job recorded
+    state = json.loads((out / "job.json").read_text())
+    assert state["keys"] == ["sales", "task-00002", "bad"]
+    server.batch.jobs[state["name"]].script = BatchScript()
+    server.batch.jobs[state["name"]].state = "BATCH_STATE_RUNNING"
+    assert main(args) == 1  # resumed; one task failed
+    creates = [r for r in server.requests if "batchGenerateContent" in r.path]
+    assert len(creates) == 1  # never submitted twice
+    sent = creates[0].body["batch"]["inputConfig"]["requests"]["requests"][0]["request"]
+    assert sent["contents"][0]["parts"][1]["inlineData"]["mimeType"] == "text/csv"
+    report = json.loads((out / "sales.json").read_text())
+    assert report["answer"] == "done: Chart sales.csv"
+    assert report["charts"] and (out / report["charts"][0]).read_bytes() == PNG
+    assert json.loads((out / "task-00002.json").read_text())["key"] == "task-00002"
+    error = json.loads((out / "bad.error.json").read_text())
+    assert "cannot do that" in error["error"] and error["type"] == "BatchRequestError"
+    assert "cli-test-key" not in "".join(p.read_text() for p in out.glob("*.json"))
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("not json", "not valid JSON"),
+        ('{"id": "x"}', "needs"),
+        ('{"prompt": "a", "id": "../evil"}', "id '../evil'"),
+        ('{"prompt": "a", "files": ["../secret.txt"]}', "not a file inside"),
+    ],
+)
+def test_cli_refuses_bad_tasks_before_submitting(
+    tmp_path: Path,
+    server: GeminiTestServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    line: str,
+    message: str,
+) -> None:
+    monkeypatch.setenv("GOOGLE_API_KEY", "cli-test-key-0123456789")
+    (tmp_path / "secret.txt").write_text("s")
+    (tmp_path / "data").mkdir()
+    tasks = tmp_path / "tasks.jsonl"
+    tasks.write_text(line + "\n")
+    out = tmp_path / "out"
+    args = [str(tasks), str(out), "--files-dir", str(tmp_path / "data")]
+    assert main([*args, "--base-url", server.base_url]) == 2
+    assert message in capsys.readouterr().err
+    assert server.requests == [] and not (out / "job.json").exists()
+
+
+# --- pure pieces ----------------------------------------------------------------------------
+
+
+@given(
+    st.lists(st.binary().map(lambda b: b.replace(b"\n", b"")), min_size=1, max_size=8),
+    st.lists(st.integers(min_value=1, max_value=7), min_size=1, max_size=5),
+)
+def test_split_lines_is_independent_of_chunking(lines: list[bytes], sizes: list[int]) -> None:
+    data = b"\n".join(lines) + b"\n"
+    chunks, i = [], 0
+    while i < len(data):
+        size = sizes[len(chunks) % len(sizes)]
+        chunks.append(data[i : i + size])
+        i += size
+    expected = [line.rstrip(b"\r") for line in lines]
+    got = list(split_lines(chunks))
+    # A trailing all-whitespace line is dropped (no record there), others are kept.
+    assert got == expected or (got == expected[:-1] and not expected[-1].strip())
