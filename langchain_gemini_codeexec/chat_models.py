@@ -18,7 +18,7 @@ from langchain_core.tools import BaseTool
 from langchain_core.utils import secret_from_env
 from pydantic import AliasChoices, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 
-from langchain_gemini_codeexec import _function_tools, _options, _structured
+from langchain_gemini_codeexec import _caching, _function_tools, _options, _structured
 from langchain_gemini_codeexec._client import (
     RetryPolicy,
     Transport,
@@ -316,6 +316,7 @@ class ChatGeminiCodeExecution(BaseChatModel, GenerationOptions):
         **kwargs: Any,
     ) -> ChatResult:
         model, body = self._build_request(messages, stop, kwargs)
+        body = _caching.apply(self._get_transport(), model, body)
         return self._result(self._get_transport().generate(model, body), model)
 
     async def _agenerate(
@@ -326,6 +327,7 @@ class ChatGeminiCodeExecution(BaseChatModel, GenerationOptions):
         **kwargs: Any,
     ) -> ChatResult:
         model, body = self._build_request(messages, stop, kwargs)
+        body = await _caching.aapply(self._get_transport(), model, body)
         return self._result(await self._get_transport().agenerate(model, body), model)
 
     def _stream(
@@ -336,6 +338,7 @@ class ChatGeminiCodeExecution(BaseChatModel, GenerationOptions):
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         model, body = self._build_request(messages, stop, kwargs)
+        body = _caching.apply(self._get_transport(), model, body)
         state = StreamState(model)
         for response in self._get_transport().stream(model, body):
             chunk = ChatGenerationChunk(message=state.chunk(response))
@@ -352,6 +355,7 @@ class ChatGeminiCodeExecution(BaseChatModel, GenerationOptions):
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
         model, body = self._build_request(messages, stop, kwargs)
+        body = await _caching.aapply(self._get_transport(), model, body)
         state = StreamState(model)
         async for response in self._get_transport().astream(model, body):
             chunk = ChatGenerationChunk(message=state.chunk(response))
@@ -399,6 +403,74 @@ class ChatGeminiCodeExecution(BaseChatModel, GenerationOptions):
         from langchain_gemini_codeexec.batch import asubmit_batch
 
         return await asubmit_batch(self, inputs, keys, display_name, **call_options)
+
+    # --- context caching (see _caching) ---------------------------------------------------
+
+    def _cache_request(
+        self, messages: LanguageModelInput, ttl: Any, display_name: str | None, kwargs: Any
+    ) -> dict[str, Any]:
+        if "tools" in kwargs:
+            kwargs["tools"] = [_function_tools.normalize_tool(tool) for tool in kwargs["tools"]]
+        kwargs["cached_content"] = None
+        converted = self._convert_input(messages).to_messages()
+        model, body = self._build_request(converted, None, kwargs)
+        return _caching.create_body(self._get_client(), model, body, ttl, display_name)
+
+    def create_cache(
+        self,
+        messages: LanguageModelInput,
+        *,
+        ttl: _caching.TTL | None = None,
+        display_name: str | None = None,
+        **kwargs: Any,
+    ) -> str:
+        """Cache `messages` with Gemini (`cachedContents`); returns the cache name.
+
+        The cache holds exactly what `invoke(messages, **kwargs)` would send: the contents,
+        the system instruction and the tools (code execution, and `tools=[...]` /
+        `tool_choice=` given here). Use it with `cached_content=name` (on the model or per
+        call): the call then sends only the turns after the cached ones. `ttl`: seconds,
+        `"3600s"`, `"90m"`, a `timedelta` or an aware `datetime` (default: Gemini's, one
+        hour). Gemini refuses caches below a per-model minimum (about 1,000-4,000 tokens).
+        """
+        request = self._cache_request(messages, ttl, display_name, kwargs)
+        return _caching.create(self._get_transport(), request)
+
+    async def acreate_cache(
+        self,
+        messages: LanguageModelInput,
+        *,
+        ttl: _caching.TTL | None = None,
+        display_name: str | None = None,
+        **kwargs: Any,
+    ) -> str:
+        """Async `create_cache`."""
+        request = self._cache_request(messages, ttl, display_name, kwargs)
+        return await _caching.acreate(self._get_transport(), request)
+
+    def update_cache(self, name: str, *, ttl: _caching.TTL) -> dict[str, Any]:
+        """Set a cache's TTL (or expiry `datetime`); returns the cache resource JSON."""
+        return _caching.update(self._get_transport(), name, ttl)
+
+    async def aupdate_cache(self, name: str, *, ttl: _caching.TTL) -> dict[str, Any]:
+        """Async `update_cache`."""
+        return await _caching.aupdate(self._get_transport(), name, ttl)
+
+    def get_cache(self, name: str) -> dict[str, Any]:
+        """A cache's resource JSON (name, model, displayName, expireTime, usageMetadata)."""
+        return _caching.get(self._get_transport(), name)
+
+    async def aget_cache(self, name: str) -> dict[str, Any]:
+        """Async `get_cache`."""
+        return await _caching.aget(self._get_transport(), name)
+
+    def delete_cache(self, name: str) -> None:
+        """Delete a cache now (else Gemini deletes it when its TTL runs out)."""
+        _caching.delete(self._get_transport(), name)
+
+    async def adelete_cache(self, name: str) -> None:
+        """Async `adelete_cache`."""
+        await _caching.adelete(self._get_transport(), name)
 
     # --- tools and structured output -----------------------------------------------------
 

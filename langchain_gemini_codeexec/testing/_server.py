@@ -24,18 +24,21 @@ from typing import Any, Literal
 from urllib.parse import parse_qsl, urlsplit
 
 from ._batch import BatchEndpoints
+from ._caches import CachedContentStore, cache_action
 from ._replies import JSON, Reply, merge_chunks, sse_event
 
-Api = Literal["developer", "vertex", "vertex_express", "files", "unknown"]
+Api = Literal["developer", "vertex", "vertex_express", "files", "caches", "unknown"]
 Responder = Callable[["RecordedRequest"], "Reply | JSON | None"]
 TokenCounter = Callable[["RecordedRequest"], int]
 
 _VER = r"(?:v1|v1beta|v1alpha|v1beta1)"
 _MODEL = r"models/(?P<model>[^/:]+):(?P<action>\w+)"
+_CACHE_PREFIX = r"(?P<prefix>projects/[^/]+/locations/[^/]+/)?"
 _ROUTES: list[tuple[Api, re.Pattern[str]]] = [
     ("developer", re.compile(rf"/{_VER}/{_MODEL}")),
     ("vertex", re.compile(rf"/{_VER}/projects/[^/]+/locations/[^/]+/publishers/[^/]+/{_MODEL}")),
     ("vertex_express", re.compile(rf"/{_VER}/publishers/[^/]+/{_MODEL}")),
+    ("caches", re.compile(rf"/{_VER}/{_CACHE_PREFIX}cachedContents(?:/(?P<cache>[\w-]+))?")),
     ("files", re.compile(rf"/upload/{_VER}/files")),
     ("files", re.compile(r"/upload-session/(?P<session>[\w-]+)")),
     ("files", re.compile(rf"/{_VER}/files(?:/(?P<file>[\w-]+))?")),
@@ -135,14 +138,23 @@ class GeminiTestServer:
 
     Model requests take replies from :meth:`enqueue` first, then from ``responder``;
     with neither, they get a 500 saying nothing was scripted. ``countTokens`` never
-    takes from the queue: it uses ``count_tokens`` or a characters/4 estimate.
+    takes from the queue: it uses ``count_tokens`` or the rule of ``testing._caches``
+    (text characters plus file bytes, divided by 4). ``caches`` is the fake
+    ``cachedContents`` API; ``count_usage=True`` also fills ``promptTokenCount`` of
+    uncached answers with that count.
     """
 
     def __init__(
-        self, responder: Responder | None = None, *, count_tokens: TokenCounter | None = None
+        self,
+        responder: Responder | None = None,
+        *,
+        count_tokens: TokenCounter | None = None,
+        count_usage: bool = False,
     ) -> None:
         self.responder = responder
         self.count_tokens = count_tokens
+        self.count_usage = count_usage
+        self.caches = CachedContentStore(self._file_sizes)
         self.requests: list[RecordedRequest] = []
         self.files: dict[str, UploadedFile] = {}
         self._queue: deque[Reply | JSON] = deque()
@@ -346,6 +358,8 @@ class GeminiTestServer:
         except ValueError:
             parsed = None
         action = _files_action(method, groups) if api == "files" else groups.get("action", "")
+        if api == "caches":
+            action = cache_action(method, groups)
         req = RecordedRequest(
             method=method,
             path=url.path,
@@ -367,13 +381,21 @@ class GeminiTestServer:
             reply = Reply.error(404, f"GeminiTestServer: no route for {method} {url.path}")
         elif api == "files":
             reply = self._files(req, groups)
+        elif api == "caches":
+            prefix = groups.get("prefix", "")
+            reply = self.caches.handle(method, prefix, groups.get("cache"), parsed)
         elif action == "countTokens":
-            n = self.count_tokens(req) if self.count_tokens else max(1, len(_all_text(parsed)) // 4)
+            n = self.count_tokens(req) if self.count_tokens else self.caches.count(parsed)
             reply = Reply.json({"totalTokens": n})
         else:
-            reply = self._next_reply(req)
+            refused = self.caches.check_generate(parsed, req.model)
+            reply = refused or self.caches.annotate(self._next_reply(req), parsed, self.count_usage)
         await self._send(reply, req, writer, keep)
         await writer.drain()
+
+    def _file_sizes(self) -> dict[str, int]:
+        with self._lock:
+            return {name: len(f.data) for name, f in self.files.items()}
 
     def _files(self, req: RecordedRequest, groups: Mapping[str, str]) -> Reply:
         if req.action == "upload":
@@ -530,17 +552,6 @@ def _files_action(method: str, groups: Mapping[str, str]) -> str:
     if method == "DELETE":
         return "delete"
     return "get" if "file" in groups else "list"
-
-
-def _all_text(body: Any) -> str:
-    if not isinstance(body, dict):
-        return ""
-    contents = list(body.get("contents") or [])
-    if isinstance(body.get("generateContentRequest"), dict):
-        contents += body["generateContentRequest"].get("contents") or []
-    return "".join(
-        p.get("text", "") for c in contents if isinstance(c, dict) for p in c.get("parts") or []
-    )
 
 
 __all__ = ["GeminiTestServer", "RecordedRequest", "UploadedFile", "b64decode_any"]
