@@ -164,9 +164,7 @@ async def test_cached_call_sends_only_new_turns(server: GeminiTestServer, ask: A
     assert result.message.usage_metadata["input_tokens"] == tokens + 4  # 16 chars / 4
 
 
-async def test_constructor_cache_and_only_new_question(
-    server: GeminiTestServer, ask: Any
-) -> None:
+async def test_constructor_cache_and_only_new_question(server: GeminiTestServer, ask: Any) -> None:
     name = ask.model().create_cache(cached_messages())
     llm = ask.model(cached_content=name)
     server.enqueue(answer())
@@ -245,7 +243,7 @@ def test_other_model_is_refused(
     server: GeminiTestServer, make_llm: Callable[..., ChatGeminiCodeExecution]
 ) -> None:
     name = make_llm().create_cache(cached_messages())
-    with pytest.raises(InvalidMessageError, match="gemini-2.5-pro"):
+    with pytest.raises(InvalidMessageError, match=r"gemini-2\.5-pro"):
         make_llm(model="gemini-2.5-pro").invoke("q", cached_content=name)
     assert generate_requests(server) == []
 
@@ -284,9 +282,7 @@ def test_deleted_cache_is_refused(
 def test_foreign_cache_is_checked_once_and_system_refused(
     server: GeminiTestServer, make_llm: Callable[..., ChatGeminiCodeExecution]
 ) -> None:
-    client = genai.Client(
-        api_key=API_KEY, http_options=types.HttpOptions(base_url=server.base_url)
-    )
+    client = genai.Client(api_key=API_KEY, http_options=types.HttpOptions(base_url=server.base_url))
     cache = client.caches.create(
         model=MODEL,
         config=types.CreateCachedContentConfig(contents=[DOC], system_instruction=SYSTEM),
@@ -330,9 +326,7 @@ def test_history_that_is_not_the_cached_prefix_is_sent_whole(
 
 
 def test_server_refuses_tools_or_system_next_to_cache(server: GeminiTestServer) -> None:
-    client = genai.Client(
-        api_key=API_KEY, http_options=types.HttpOptions(base_url=server.base_url)
-    )
+    client = genai.Client(api_key=API_KEY, http_options=types.HttpOptions(base_url=server.base_url))
     cache = client.caches.create(
         model=MODEL, config=types.CreateCachedContentConfig(contents=[DOC], ttl="60s")
     )
