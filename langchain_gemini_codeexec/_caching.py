@@ -89,7 +89,7 @@ def ttl_field(ttl: Any, where: str = "ttl") -> dict[str, str]:
     return {"ttl": f"{text}s"}
 
 
-def _expire_at(resource: dict[str, Any]) -> float:
+def expire_at(resource: dict[str, Any]) -> float:
     value = resource.get("expireTime")
     if isinstance(value, str):
         try:
@@ -166,6 +166,15 @@ def _recorded(name: str) -> CacheRecord | None:
         return _RECORDS.get(name)
 
 
+def record(name: str) -> CacheRecord | None:
+    """What this process knows of cache `name` (full resource name), if anything."""
+    return _recorded(name)
+
+
+class CacheGoneError(InvalidMessageError):
+    """The cache a call names does not exist (any more); raised before generating."""
+
+
 def is_gone(exc: BaseException) -> bool:
     """True for Gemini's answers that mean "this cache no longer exists".
 
@@ -173,6 +182,8 @@ def is_gone(exc: BaseException) -> bool:
     and 400 saying the cache expired. A 403 about anything else (a key without rights)
     and a 400 about an expired API key are not.
     """
+    if isinstance(exc, CacheGoneError):
+        return True
     if not isinstance(exc, GeminiAPIError):
         return False
     message = (exc.message or "").lower()
@@ -216,8 +227,8 @@ async def _acall(
     return _loads(response.body)
 
 
-def _not_found(name: str, exc: GeminiAPIError) -> InvalidMessageError:
-    return InvalidMessageError(
+def _not_found(name: str, exc: GeminiAPIError) -> CacheGoneError:
+    return CacheGoneError(
         f"cached_content: {name!r} does not exist or has expired (Gemini answered "
         f"{exc.code} {exc.status}: {exc.message}); create a new one with create_cache"
     )
@@ -228,7 +239,7 @@ def _record_from_get(name: str, resource: dict[str, Any]) -> CacheRecord:
         CacheRecord(
             name=name,
             model=str(resource.get("model") or ""),
-            expire_at=_expire_at(resource),
+            expire_at=expire_at(resource),
             known=False,
             tokens=int((resource.get("usageMetadata") or {}).get("totalTokenCount") or 0),
         )
@@ -384,7 +395,7 @@ def _record_created(request: dict[str, Any], resource: dict[str, Any]) -> str:
         CacheRecord(
             name=name,
             model=str(resource.get("model") or request["model"]),
-            expire_at=_expire_at(resource),
+            expire_at=expire_at(resource),
             known=True,
             system=request.get("systemInstruction"),
             tools=request.get("tools"),
@@ -415,7 +426,7 @@ def _patch(client: Client, name: str, ttl: Any) -> tuple[str, dict[str, str]]:
 def _updated(name: str, resource: dict[str, Any]) -> dict[str, Any]:
     record = _recorded(name)
     if record is not None:
-        record.expire_at = _expire_at(resource)
+        record.expire_at = expire_at(resource)
     return resource
 
 

@@ -75,6 +75,9 @@ class CodeMedia(BaseModel):
 
     mime_type: str
     data: Blob
+    name: str | None = None
+    """Its file name: the one Gemini gave (`inlineData.displayName`), else the one its
+    run's code saved it under (`savefig('x.png')`, in order); None when neither says."""
 
     @property
     def base64(self) -> str:
@@ -194,11 +197,51 @@ class CodeExecutionReport(BaseModel):
         """True when Gemini stopped for a reason other than a normal finish."""
         return self.finish_reason not in _NORMAL_FINISH
 
-    def save_images(self, directory: str | Path, prefix: str = "chart") -> list[Path]:
+    # --- usage and cache ----------------------------------------------------------------
+
+    @property
+    def input_tokens(self) -> int:
+        """Input tokens of the request (prompt and tool use), cached ones included."""
+        return int((self.usage or {}).get("input_tokens") or 0)
+
+    @property
+    def cached_input_tokens(self) -> int:
+        """Input tokens served from a context cache (Gemini's `cachedContentTokenCount`)."""
+        details = (self.usage or {}).get("input_token_details") or {}
+        return int(details.get("cache_read") or 0)
+
+    @property
+    def full_price_input_tokens(self) -> int:
+        """Input tokens billed at the full rate: all input minus what the cache served."""
+        return max(self.input_tokens - self.cached_input_tokens, 0)
+
+    def cache_summary(self) -> str:
+        """One line: how much of the input was served from cache."""
+        if not self.usage:
+            return "Input tokens: unknown (no usage reported)."
+        total, cached = self.input_tokens, self.cached_input_tokens
+        share = f" ({cached / total:.0%})" if total else ""
+        return (
+            f"Input tokens: {total:,}, of which {cached:,} from cache{share} and "
+            f"{self.full_price_input_tokens:,} at full price."
+        )
+
+    # --- links in the answer ----------------------------------------------------------
+
+    @property
+    def image_links(self) -> dict[str, CodeMedia]:
+        """Links and file names in the text (`sandbox:/mnt/data/x.png`, `/mnt/data/x.png`,
+        `x.png`) resolved to the images of the runs that made them: by name where one is
+        known (see `CodeMedia.name`), then the rest by order. The message is untouched."""
+        return _resolve_links(self.text, self.images)
+
+    def save_images(self, directory: str | Path, prefix: str = "chart") -> SavedImages:
         """Write every image to `directory` (created if needed); returns the paths written.
 
         Names are `{prefix}-{run}-{n}.{ext}` (run numbers from 1; `0` for images not
         linked to a run), so a rerun overwrites its own files and nothing else.
+        The result is the list of paths, as before; its `links` maps each link in the
+        answer (see `image_links`) to the path its image was saved at.
         """
         target = Path(directory)
         target.mkdir(parents=True, exist_ok=True)
@@ -209,7 +252,7 @@ class CodeExecutionReport(BaseModel):
                 path = target / f"{prefix}-{run_number}-{n}{_extension(img.mime_type)}"
                 path.write_bytes(img.data)
                 written.append(path)
-        return written
+        return SavedImages(written, self)
 
     def to_text(
         self, max_output_chars: int | None = 4000, max_code_chars: int | None = None
@@ -247,8 +290,15 @@ class CodeExecutionReport(BaseModel):
         return "\n".join(lines)
 
     def to_markdown(self) -> str:
-        """Markdown with the answer, each run's code and output, and charts inline."""
-        out = [self.answer.strip() or "_(no text answer)_"]
+        """Markdown with the answer (images shown where it links to them), each run's
+        code and output, the other charts, and how much input came from cache."""
+        links = self.image_links
+        shown: set[int] = set()
+        pieces = _split_links(self.answer.strip(), links)
+        answer = "".join(
+            p if isinstance(p, str) else _markdown_image(p, shown) for p in pieces
+        ).strip()
+        out = [answer or "_(no text answer)_"]
         for i, run in enumerate(self.runs, start=1):
             out += [
                 f"**Code run {i}** ({run.outcome or 'no outcome'})",
@@ -257,15 +307,22 @@ class CodeExecutionReport(BaseModel):
             ]
             if run.output:
                 out += ["Output:", "", _fenced(run.output)]
-            out += [f"![chart {i}]({img.data_url})" for img in run.images]
-        out += [f"![image]({img.data_url})" for img in self.other_images]
+            out += [f"![chart {i}]({img.data_url})" for img in run.images if id(img) not in shown]
+        out += [f"![image]({img.data_url})" for img in self.other_images if id(img) not in shown]
+        if self.usage and self.cached_input_tokens:
+            out.append(f"_{self.cache_summary()}_")
         return "\n\n".join(out)
 
     def _repr_markdown_(self) -> str:
         return self.to_markdown()
 
     def _repr_html_(self) -> str:
-        parts = [f"<div><p>{_html_text(self.answer.strip() or '(no text answer)')}</p>"]
+        shown: set[int] = set()
+        pieces = _split_links(self.answer.strip(), self.image_links) or ["(no text answer)"]
+        answer = "".join(
+            _html_text(p) if isinstance(p, str) else _html_image(p, shown) for p in pieces
+        )
+        parts = [f"<div><p>{answer}</p>"]
         for i, run in enumerate(self.runs, start=1):
             color = "#2e7d32" if run.ok else "#c62828"
             parts.append(
@@ -275,14 +332,18 @@ class CodeExecutionReport(BaseModel):
             )
             if run.output:
                 parts.append(f"<p>Output:</p><pre>{html.escape(run.output)}</pre>")
-            parts += [f"<img src='{img.data_url}'/>" for img in run.images]
+            parts += [f"<img src='{img.data_url}'/>" for img in run.images if id(img) not in shown]
             parts.append("</details>")
-        parts += [f"<img src='{img.data_url}'/>" for img in self.other_images]
+        parts += [
+            f"<img src='{img.data_url}'/>" for img in self.other_images if id(img) not in shown
+        ]
         footer = ", ".join(
             f"{k}: {html.escape(str(v))}"
             for k, v in (("model", self.model), ("finish", self.finish_reason))
             if v
         )
+        if self.usage and self.cached_input_tokens:
+            footer += f"; {html.escape(self.cache_summary())}"
         parts.append(f"<p><small>{footer}</small></p></div>")
         return "".join(parts)
 
@@ -369,9 +430,12 @@ class _Builder:
         if not isinstance(data, str):
             return  # a URL or file id: nothing the sandbox produced
         mime = str(block.get("mime_type") or "application/octet-stream")
-        media = CodeMedia(mime_type=mime, data=_decode_base64(data))
         extras = block.get("extras") if isinstance(block.get("extras"), dict) else {}
         assert isinstance(extras, dict)
+        fields = extras.get("fields") if isinstance(extras.get("fields"), dict) else {}
+        given = fields.get("displayName") if isinstance(fields, dict) else None
+        name = given if isinstance(given, str) and given else None
+        media = CodeMedia(mime_type=mime, data=_decode_base64(data), name=name)
         run_id = extras.get("tool_call_id")
         if not isinstance(run_id, str) or not run_id:
             self.loose_images.append(media)
@@ -398,7 +462,7 @@ class _Builder:
                     outcome=outcome,
                     output="".join(r.output for r in results),
                     results=results,
-                    images=raw["images"],
+                    images=_named(raw["images"], raw.get("code", "")),
                     files=raw["files"],
                 )
             )
@@ -445,3 +509,132 @@ def _fenced(text: str, language: str = "") -> str:
 
 def _html_text(text: str) -> str:
     return html.escape(text).replace("\n", "<br/>")
+
+
+# --- links to charts -----------------------------------------------------------------
+
+_IMAGE_EXT = r"(?:png|jpe?g|gif|svg|webp)"
+_LINK = re.compile(
+    rf"(?P<md>!?\[(?P<alt>[^\]\n]*)\]\((?P<target>[^)\s]+)\))"
+    rf"|(?P<path>(?:sandbox:)?/mnt/data/[\w./-]*?[\w-]+\.{_IMAGE_EXT})\b"
+    rf"|(?P<name>(?<![\w/.-])[\w-][\w.-]*\.{_IMAGE_EXT})\b",
+    re.IGNORECASE,
+)
+_SAVEFIG = re.compile(r"savefig\(\s*[rfb]?['\"]([^'\"]+)['\"]")
+
+
+def _basename(ref: str) -> str:
+    return ref.removeprefix("sandbox:").rsplit("/", 1)[-1].lower()
+
+
+def _named(images: list[CodeMedia], code: str) -> list[CodeMedia]:
+    """Images of one run, named after the files its code saved (in order) when unnamed."""
+    saved = [_basename(n) for n in _SAVEFIG.findall(code or "")]
+    saved = [n for n in saved if re.fullmatch(rf"[\w.-]+\.{_IMAGE_EXT}", n, re.IGNORECASE)]
+    out = []
+    for i, img in enumerate(images):
+        if img.name is None and i < len(saved):
+            img = img.model_copy(update={"name": saved[i]})
+        out.append(img)
+    return out
+
+
+def _references(text: str) -> list[tuple[str, str]]:
+    """(link as written, file name) of each image link or name in `text`, first seen first."""
+    found: dict[str, str] = {}
+    for m in _LINK.finditer(text):
+        ref = m.group("target") or m.group("path") or m.group("name")
+        if m.group("md") and not re.search(rf"\.{_IMAGE_EXT}$", ref, re.IGNORECASE):
+            continue  # a link to something that is not an image
+        if m.group("md") and re.match(r"^(?:https?|data):", ref, re.IGNORECASE):
+            continue  # a web or data URL: not the sandbox's
+        found.setdefault(ref, _basename(ref))
+    return list(found.items())
+
+
+def _resolve_links(text: str, images: list[CodeMedia]) -> dict[str, CodeMedia]:
+    refs = _references(text)
+    by_name: dict[str, CodeMedia] = {}
+    for img in images:
+        if img.name:
+            by_name.setdefault(_basename(img.name), img)
+    links: dict[str, CodeMedia] = {}
+    claimed: set[int] = set()
+    for ref, name in refs:
+        if name in by_name:
+            links[ref] = by_name[name]
+            claimed.add(id(by_name[name]))
+    # The rest by order: the n-th unresolved name is the n-th image not yet linked.
+    names_done: dict[str, CodeMedia] = {}
+    free = iter(img for img in images if id(img) not in claimed)
+    for ref, name in refs:
+        if ref in links:
+            continue
+        if name in names_done:
+            links[ref] = names_done[name]
+            continue
+        nxt = next(free, None)
+        if nxt is None:
+            break
+        links[ref] = names_done[name] = nxt
+    for ref, name in refs:  # `x.png` and `sandbox:/mnt/data/x.png`: one image
+        for other, other_name in refs:
+            if other in links and ref not in links and name == other_name:
+                links[ref] = links[other]
+    return links
+
+
+def _split_links(text: str, links: dict[str, CodeMedia]) -> list[str | tuple[str, CodeMedia]]:
+    """`text` cut into text and (alt, image) pieces: a markdown link or a sandbox path is
+    replaced by its image; a bare file name stays, its image follows its paragraph."""
+    pieces: list[str | tuple[str, CodeMedia]] = []
+    for paragraph in re.split(r"(\n\s*\n)", text):
+        after: list[tuple[str, CodeMedia]] = []
+        at = 0
+        for m in _LINK.finditer(paragraph):
+            ref = m.group("target") or m.group("path") or m.group("name")
+            img = links.get(ref)
+            if img is None:
+                continue
+            if m.group("name"):
+                after.append((ref, img))
+                continue
+            pieces.append(paragraph[at : m.start()])
+            pieces.append((m.group("alt") or _basename(ref), img))
+            at = m.end()
+        pieces.append(paragraph[at:])
+        for item in after:
+            pieces += ["\n\n", item]
+    return [p for p in pieces if p != ""]
+
+
+def _markdown_image(piece: tuple[str, CodeMedia], shown: set[int]) -> str:
+    alt, img = piece
+    if id(img) in shown:
+        return f"[{_alt(alt)}](#)"
+    shown.add(id(img))
+    return f"![{_alt(alt)}]({img.data_url})"
+
+
+def _html_image(piece: tuple[str, CodeMedia], shown: set[int]) -> str:
+    alt, img = piece
+    if id(img) in shown:
+        return html.escape(alt)
+    shown.add(id(img))
+    return f"<img alt='{html.escape(alt, quote=True)}' src='{img.data_url}'/>"
+
+
+def _alt(alt: str) -> str:
+    return re.sub(r"[\[\]\n]", " ", alt)
+
+
+class SavedImages(list[Path]):
+    """The paths `save_images` wrote (a list, as before), plus `links`: each link in the
+    answer mapped to the path its image was saved at."""
+
+    def __init__(self, paths: list[Path], report: CodeExecutionReport) -> None:
+        super().__init__(paths)
+        at = {id(img): path for img, path in zip(report.images, paths, strict=False)}
+        self.links: dict[str, Path] = {
+            ref: at[id(img)] for ref, img in report.image_links.items() if id(img) in at
+        }

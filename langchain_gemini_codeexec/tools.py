@@ -8,8 +8,10 @@ a budget); Python code gets the whole `CodeExecutionReport` as the tool message 
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any, Literal
 
 from langchain_core.callbacks import AsyncCallbackManagerForToolRun, CallbackManagerForToolRun
@@ -18,6 +20,7 @@ from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool, ToolException
 from pydantic import BaseModel, Field, PrivateAttr, model_validator
 
+from langchain_gemini_codeexec import _caching, _describe, _file_cache
 from langchain_gemini_codeexec._sandbox_files import (
     FileCatalog,
     FileSource,
@@ -122,33 +125,47 @@ class GeminiCodeExecutionTool(BaseTool):
     (the artifact keeps it whole). None: no limit."""
     max_code_chars: int | None = Field(default=None, ge=0)
     """Each run's code is cut to this many characters in the content. None: no limit."""
+    cache_files: bool = False
+    """Keep the files an agent names in a Gemini context cache (one per content, model and
+    instructions), so later calls send and bill only the task; files below Gemini's
+    minimum cacheable size (counted with `countTokens`) go inline as without it."""
+    cache_ttl: int | float | str | timedelta = 3600
+    """Lifetime of each file cache (seconds, `"3600s"`, `"90m"`, timedelta); a cache in
+    use is extended before it runs out."""
+    cache_min_tokens: int | None = Field(default=None, gt=0)
+    """Smallest cache to create; default: Gemini's minimum for the model."""
 
     _catalog: FileCatalog = PrivateAttr()
+    _created_caches: set[str] = PrivateAttr(default_factory=set)
 
     @model_validator(mode="after")
     def _setup(self) -> GeminiCodeExecutionTool:
         self._catalog = FileCatalog(self.files_dir, self.files, self.max_file_bytes)
+        _caching.ttl_seconds(self.cache_ttl, "cache_ttl")
         if "description" not in self.model_fields_set and not self._catalog.empty:
             names = self._catalog.names()
-            listed = ", ".join(names) if names else "(none yet)"
+            listed = _describe.listing(self._catalog, names) if names else "(none yet)"
             self.description = (
                 f"{DEFAULT_DESCRIPTION} Files you may attach by name in `files` "
-                f"(they appear in the sandbox): {listed}."
+                f"(they appear in the sandbox, where the code reads them): {listed}."
             )
         return self
 
     # --- the call ---------------------------------------------------------------------
 
     def _messages(
-        self, task: str, loaded: Sequence[LoadedFile], blocks: Sequence[dict[str, Any]]
+        self, task: str | None, loaded: Sequence[LoadedFile], blocks: Sequence[dict[str, Any]]
     ) -> list[BaseMessage]:
+        """System and user message; `task=None` gives the files alone (what gets cached)."""
         content: list[str | dict[str, Any]] = []
-        for file, block in zip(loaded, blocks, strict=True):
-            content.append(
-                {"type": "text", "text": f"Attached file {file.name!r} ({file.mime_type}):"}
-            )
+        if loaded:
+            content.append({"type": "text", "text": _describe.SANDBOX_NOTE})
+        for position, (file, block) in enumerate(zip(loaded, blocks, strict=True)):
+            text = _describe.describe(file, position, len(loaded))
+            content.append({"type": "text", "text": text})
             content.append(block)
-        content.append({"type": "text", "text": task})
+        if task is not None:
+            content.append({"type": "text", "text": task})
         messages: list[BaseMessage] = []
         if self.instructions:
             messages.append(SystemMessage(self.instructions))
@@ -189,12 +206,16 @@ class GeminiCodeExecutionTool(BaseTool):
         loaded = self._prepare(task, files)
         config: RunnableConfig = {"callbacks": run_manager.get_child() if run_manager else None}
         try:
-            client = self.llm.genai_client
-            retry = self.llm._get_transport().retry
-            blocks = [file_block(f, client, self.inline_max_bytes, retry.run) for f in loaded]
-            message = self.llm.invoke(
-                self._messages(task, loaded, blocks), config, code_execution=True
-            )
+            message = None
+            if self.cache_files and loaded:
+                message = _file_cache.invoke_cached(self, task, loaded, config)
+            if message is None:
+                client = self.llm.genai_client
+                retry = self.llm._get_transport().retry
+                blocks = [file_block(f, client, self.inline_max_bytes, retry.run) for f in loaded]
+                message = self.llm.invoke(
+                    self._messages(task, loaded, blocks), config, code_execution=True
+                )
         except GeminiCodeExecutionError as exc:
             raise _tool_error(self.name, exc) from exc
         return self._finish(message)
@@ -208,14 +229,18 @@ class GeminiCodeExecutionTool(BaseTool):
         loaded = self._prepare(task, files)
         config: RunnableConfig = {"callbacks": run_manager.get_child() if run_manager else None}
         try:
-            client = self.llm.genai_client
-            retry = self.llm._get_transport().retry
-            blocks = [
-                await afile_block(f, client, self.inline_max_bytes, retry.arun) for f in loaded
-            ]
-            message = await self.llm.ainvoke(
-                self._messages(task, loaded, blocks), config, code_execution=True
-            )
+            message = None
+            if self.cache_files and loaded:
+                message = await _file_cache.ainvoke_cached(self, task, loaded, config)
+            if message is None:
+                client = self.llm.genai_client
+                retry = self.llm._get_transport().retry
+                blocks = [
+                    await afile_block(f, client, self.inline_max_bytes, retry.arun) for f in loaded
+                ]
+                message = await self.llm.ainvoke(
+                    self._messages(task, loaded, blocks), config, code_execution=True
+                )
         except GeminiCodeExecutionError as exc:
             raise _tool_error(self.name, exc) from exc
         return self._finish(message)
@@ -225,6 +250,25 @@ class GeminiCodeExecutionTool(BaseTool):
     def available_files(self) -> list[str]:
         """The file names an agent may pass right now."""
         return self._catalog.names()
+
+    def delete_file_caches(self) -> list[str]:
+        """Delete the context caches this tool created (`cache_files=True`) now, instead of
+        letting them run out; returns their names. Later calls create new ones as needed."""
+        names = sorted(self._created_caches)
+        for name in names:
+            with contextlib.suppress(GeminiAPIError):  # already gone is fine
+                self.llm.delete_cache(name)
+            self._created_caches.discard(name)
+        return names
+
+    async def adelete_file_caches(self) -> list[str]:
+        """Async `delete_file_caches`."""
+        names = sorted(self._created_caches)
+        for name in names:
+            with contextlib.suppress(GeminiAPIError):
+                await self.llm.adelete_cache(name)
+            self._created_caches.discard(name)
+        return names
 
 
 def _tool_error(name: str, exc: GeminiCodeExecutionError) -> ToolException:

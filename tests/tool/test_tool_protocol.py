@@ -347,16 +347,19 @@ def test_small_files_go_inline_with_their_names(
 ) -> None:
     server.enqueue(chart_answer())
     tool = make_tool(files_dir=box, files={"extra.json": b'{"k": 1}'})
-    assert "extra.json, huge.csv, logo.png, sales.csv." in tool.description
+    listed = [i.split(" (")[0] for i in tool.description.split("reads them): ")[1].split("), ")]
+    assert listed == ["extra.json", "huge.csv", "logo.png", "sales.csv"]
     assert tool.available_files() == ["extra.json", "huge.csv", "logo.png", "sales.csv"]
     tool.invoke(
         tool_call(tool, task="Sum the totals", files=["sales.csv", "logo.png", "extra.json"])
     )
     parts = server.last_request.parts(0)
-    assert parts[0] == {"text": "Attached file 'sales.csv' (text/csv):"}
-    assert parts[1]["inlineData"]["mimeType"] == "text/csv"
-    assert parts[3]["inlineData"]["mimeType"] == "image/png"
-    assert parts[5]["inlineData"]["mimeType"] == "application/json"
+    assert "input_file_0" in parts[0]["text"]  # how the sandbox names attached files
+    assert parts[1]["text"].startswith("Attached file 1 of 3: 'sales.csv' (text/csv, ")
+    assert parts[2]["inlineData"]["mimeType"] == "text/csv"
+    assert parts[3]["text"].startswith("Attached file 2 of 3: 'logo.png' (image/png, ")
+    assert parts[4]["inlineData"]["mimeType"] == "image/png"
+    assert parts[6]["inlineData"]["mimeType"] == "application/json"
     assert server.last_request.inline_data() == [(box / "sales.csv").read_bytes(), PNG, b'{"k": 1}']
     assert parts[-1] == {"text": "Sum the totals"}
     assert not any(r.api == "files" for r in server.requests)
@@ -374,7 +377,7 @@ def test_large_files_go_through_the_files_api_once_per_hash(
     (uploaded,) = server.files.values()
     assert uploaded.data == same_content and uploaded.mime_type == "text/csv"
     assert uploaded.display_name == "sales.csv"
-    assert server.last_request.parts(0)[1] == {
+    assert server.last_request.parts(0)[2] == {
         "fileData": {"mimeType": "text/csv", "fileUri": uploaded.uri}
     }
     # Same bytes under another name, another tool on the same client: no new upload.
@@ -388,7 +391,7 @@ def test_large_files_go_through_the_files_api_once_per_hash(
     tool2 = make_tool(llm, files_dir=box, inline_max_bytes=len(same_content))
     tool2.invoke(tool_call(tool2, task="t", files=["sales.csv", "logo.png"]))
     parts = server.last_request.parts(0)
-    assert "inlineData" in parts[1] and "fileData" in parts[3]
+    assert "inlineData" in parts[2] and "fileData" in parts[4]
     assert len(server.files) == 2
     # Another client uploads for itself.
     make_tool(make_llm(), files_dir=box, inline_max_bytes=16).invoke(
@@ -476,8 +479,8 @@ def test_vertex_sends_files_inline_and_gs_uris_through(
     request = server.last_request
     assert request.api == "vertex"
     parts = request.parts(0)
-    assert b64decode_any(parts[1]["inlineData"]["data"]) == (box / "sales.csv").read_bytes()
-    assert parts[3] == {"fileData": {"mimeType": "text/csv", "fileUri": "gs://bucket/lake.csv"}}
+    assert b64decode_any(parts[2]["inlineData"]["data"]) == (box / "sales.csv").read_bytes()
+    assert parts[4] == {"fileData": {"mimeType": "text/csv", "fileUri": "gs://bucket/lake.csv"}}
     assert server.files == {}
     llm.genai_client.close()
 
