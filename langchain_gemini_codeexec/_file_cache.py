@@ -226,7 +226,7 @@ class _Call:
     def _body(self, blocks: list[dict[str, Any]]) -> tuple[str, dict[str, Any]]:
         messages = self.tool._messages(None, self.loaded, blocks)
         options = {"code_execution": True, "cached_content": None}
-        model, body = self.llm._request(messages, None, options)
+        model, body = self.llm._build_request(messages, None, options)
         return str(model), body
 
     def _minimum(self, model: str) -> int:

@@ -259,7 +259,7 @@ async def test_unknown_cache_name_is_refused_before_generating(
     assert [r.method for r in server.requests] == ["GET"]
 
 
-@pytest.mark.parametrize("name", ["", "files/abc", "cachedContents/../x", "cachedContents/a b"])
+@pytest.mark.parametrize("name", ["files/abc", "cachedContents/../x", "cachedContents/a b"])
 def test_malformed_cache_name_is_refused_without_requests(
     server: GeminiTestServer, make_llm: Callable[..., ChatGeminiCodeExecution], name: str
 ) -> None:
