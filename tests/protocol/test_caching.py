@@ -352,3 +352,22 @@ def test_server_refuses_tools_or_system_next_to_cache(server: GeminiTestServer) 
     with pytest.raises(genai.errors.ClientError) as gone:
         client.caches.get(name=str(cache.name))
     assert gone.value.code == 403 and gone.value.status == "PERMISSION_DENIED"
+
+
+def test_foreign_cache_refuses_function_tools_it_cannot_check(
+    server: GeminiTestServer, make_llm: Callable[..., ChatGeminiCodeExecution]
+) -> None:
+    def lookup(city: str) -> str:
+        """Look a city up."""
+        return city
+
+    client = genai.Client(api_key=API_KEY, http_options=types.HttpOptions(base_url=server.base_url))
+    cache = client.caches.create(
+        model=MODEL, config=types.CreateCachedContentConfig(contents=[DOC])
+    )
+    llm = make_llm(model=MODEL)
+    with pytest.raises(InvalidMessageError, match="lookup"):
+        llm.bind_tools([lookup], allow_mixed_tools=True).invoke("q", cached_content=cache.name)
+    assert generate_requests(server) == []
+    listed = client.caches.list()
+    assert [c.name for c in listed] == [cache.name]

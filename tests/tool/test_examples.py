@@ -67,3 +67,24 @@ def test_multi_step_workflow_uses_the_report(tmp_path: Path) -> None:
     assert "failed run(s), e.g. KeyError: 'temp'" in stdout
     assert "Warming fastest: Valley." in stdout
     assert "2 code run(s) in 1 attempt(s)" in stdout
+
+
+def test_dataset_session_caches_the_csv_once_and_bills_it_from_cache(tmp_path: Path) -> None:
+    out = tmp_path / "session"
+    lines = run_example("dataset_session.py", tmp_path, "--out", str(out))
+    rows = [line.split() for line in lines if line[:2].strip().isdigit()]
+    assert [int(r[0]) for r in rows] == list(range(1, 11))
+    full = [int(r[1].replace(",", "")) for r in rows]
+    cached = [int(r[2].replace(",", "")) for r in rows]
+    size = (out / "readings.csv").stat().st_size
+    # The README's token rule: the file's bytes / 4, plus the instructions and descriptions.
+    assert len(set(cached)) == 1 and size // 4 < cached[0] < size // 4 + 500
+    assert all(f < cached[0] / 100 for f in full)
+    # The numbers come from the CSV the cache holds: check two against the file.
+    with (out / "readings.csv").open() as handle:
+        data = list(csv.DictReader(handle))
+    assert rows[0][-1] == f"{len(data)}."
+    share = 100 * sum(r["site"] == "Airport" for r in data) / len(data)
+    assert rows[9][-1] == f"{share:.1f}."
+    assert f"file bytes in the cache creation {size:,}; in the ten questions 0." in lines[-1]
+    assert "Caches deleted at the end: 1" in lines

@@ -284,3 +284,43 @@ def test_csv_header_with_control_characters_is_cleaned(
     assert "\x1b" not in tool.description and "\r" not in tool.description
     call(tool, "q", ["evil.csv"])
     assert "\x1b" not in server.last_request.parts(0)[1]["text"]
+
+
+# --------------------------------------------------------------------- Vertex AI
+
+
+def test_vertex_paths_and_names(server: GeminiTestServer, data_dir: Path) -> None:
+    from langchain_gemini_codeexec import ChatGeminiCodeExecution
+
+    from .test_tool_protocol import StubCredentials
+
+    answering(server)
+    llm = ChatGeminiCodeExecution(
+        vertexai=True,
+        project="proj",
+        location="us-central1",
+        credentials=StubCredentials(),
+        base_url=server.base_url,
+        max_retries=0,
+    )
+    tool = GeminiCodeExecutionTool(llm=llm, files_dir=data_dir, cache_files=True)
+    call(tool, "q1", ["sales.csv"])
+    call(tool, "q2", ["sales.csv"])
+    create = next(r for r in server.requests if r.action == "create")
+    assert create.path == "/v1beta1/projects/proj/locations/us-central1/cachedContents"
+    assert create.body["model"] == (
+        "projects/proj/locations/us-central1/publishers/google/models/gemini-2.5-flash"
+    )
+    name = server.caches.created[0].name
+    assert name.startswith("projects/proj/locations/us-central1/cachedContents/")
+    asked = [r for r in server.requests if r.action == "generateContent"]
+    assert [r.api for r in asked] == ["vertex", "vertex"]
+    assert all(r.body["cachedContent"] == name and "tools" not in r.body for r in asked)
+    # A short name given by the user is completed with the project and location.
+    short = "cachedContents/" + name.rsplit("/", 1)[1]
+    server.enqueue(response(text("ok")))
+    llm.invoke("q3", cached_content=short)
+    assert server.last_request.body["cachedContent"] == name
+    llm.update_cache(short, ttl=120)
+    assert server.last_request.path == f"/v1beta1/{name}" and server.last_request.method == "PATCH"
+    llm.genai_client.close()
