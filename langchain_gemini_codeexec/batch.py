@@ -166,19 +166,33 @@ def _line_record(number: int, line: bytes) -> tuple[str | None, dict[str, Any] |
 
 
 class _Orderer:
-    """Puts records back in input order, holding only those that arrive early."""
+    """Puts records back in input order, holding only those that arrive early.
+
+    Gemini usually lists results in input order: then nothing is held and no index of the
+    keys is built (memory stays flat in the number of results).
+    """
 
     def __init__(self, keys: Sequence[str] | None) -> None:
         self.keys = keys
-        self.index = {k: i for i, k in enumerate(keys)} if keys is not None else None
+        self._index: dict[str, int] | None = None
         self.next = 0
         self.early: dict[str, Any] = {}
         self.unknown: list[tuple[str | None, Any]] = []
 
+    def _position(self, key: str) -> int | None:
+        if self._index is None:  # the first result out of order: index the keys once
+            assert self.keys is not None
+            self._index = {k: i for i, k in enumerate(self.keys)}
+        return self._index.get(key)
+
     def push(self, key: str | None, item: Any) -> list[tuple[str | None, Any, int | None]]:
-        if self.index is None or self.keys is None:
+        keys = self.keys
+        if keys is None:
             return [(key, item, None)]
-        position = self.index.get(key) if key is not None else None
+        if self.next < len(keys) and key == keys[self.next]:
+            position: int | None = self.next
+        else:
+            position = self._position(key) if key is not None else None
         if position is None:
             self.unknown.append((key, item))
             return []
@@ -190,8 +204,8 @@ class _Orderer:
             return []
         ready: list[tuple[str | None, Any, int | None]] = [(key, item, position)]
         self.next += 1
-        while self.next < len(self.keys) and self.keys[self.next] in self.early:
-            k = self.keys[self.next]
+        while self.early and self.next < len(keys) and keys[self.next] in self.early:
+            k = keys[self.next]
             ready.append((k, self.early.pop(k), self.next))
             self.next += 1
         return ready

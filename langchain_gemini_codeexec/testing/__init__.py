@@ -28,6 +28,7 @@ For conversations of many turns (agent loops, standard test suites), pass
 for arithmetic) and refuses what Gemini refuses, with Gemini's 400.
 """
 
+from ._batch import BatchScript
 from ._env import has_gemini_credentials
 from ._replies import (
     SUM_OF_PRIMES_PROMPT,
@@ -51,6 +52,7 @@ from ._server import GeminiTestServer, RecordedRequest, UploadedFile, b64decode_
 
 __all__ = [
     "SUM_OF_PRIMES_PROMPT",
+    "BatchScript",
     "GeminiTestServer",
     "RecordedRequest",
     "Reply",

@@ -18,8 +18,7 @@ from langchain_gemini_codeexec import (
     IncompleteResponseError,
     InvalidMessageError,
 )
-from langchain_gemini_codeexec.testing import GeminiTestServer, Reply, response, text
-from langchain_gemini_codeexec.testing._batch import BatchScript
+from langchain_gemini_codeexec.testing import BatchScript, GeminiTestServer, Reply, response, text
 
 from .conftest import async_path
 from .test_batch_sync import rich_answer

@@ -26,6 +26,7 @@ from langchain_gemini_codeexec import (
     InvalidMessageError,
 )
 from langchain_gemini_codeexec.testing import (
+    BatchScript,
     GeminiTestServer,
     Reply,
     ScriptedGemini,
@@ -36,7 +37,6 @@ from langchain_gemini_codeexec.testing import (
     text,
     usage,
 )
-from langchain_gemini_codeexec.testing._batch import BatchScript
 
 from .conftest import API_KEY, sync_path
 
@@ -292,7 +292,7 @@ def test_auto_mode_switches_to_a_file_past_the_inline_limit(
 
 
 def test_a_malformed_results_line_fails_only_that_result(
-    server: GeminiTestServer, llm: ChatGeminiCodeExecution
+    sync_client: str, server: GeminiTestServer, llm: ChatGeminiCodeExecution
 ) -> None:
     server.responder = lambda req: response(text(req.text))
     server.batch.script = BatchScript(malformed_keys=frozenset({"b"}))
@@ -305,7 +305,7 @@ def test_a_malformed_results_line_fails_only_that_result(
 
 
 def test_results_come_back_in_input_order_whatever_order_gemini_lists_them(
-    server: GeminiTestServer, make_llm: Callable[..., ChatGeminiCodeExecution]
+    sync_client: str, server: GeminiTestServer, make_llm: Callable[..., ChatGeminiCodeExecution]
 ) -> None:
     server.responder = lambda req: response(text(req.text))
     server.batch.script = BatchScript(reverse_output=True)
@@ -369,7 +369,7 @@ def test_create_is_resent_after_429(server: GeminiTestServer, llm: ChatGeminiCod
 
 
 def test_attach_to_a_job_that_does_not_exist(
-    server: GeminiTestServer, llm: ChatGeminiCodeExecution
+    sync_client: str, server: GeminiTestServer, llm: ChatGeminiCodeExecution
 ) -> None:
     with pytest.raises(GeminiAPIError, match=r"batches/missing.*does not exist") as info:
         GeminiBatchJob.attach("batches/missing", llm=llm)
@@ -382,7 +382,7 @@ def test_attach_to_a_job_that_does_not_exist(
 
 
 def test_attach_after_restart_resumes_the_same_job(
-    server: GeminiTestServer, make_llm: Callable[..., ChatGeminiCodeExecution]
+    sync_client: str, server: GeminiTestServer, make_llm: Callable[..., ChatGeminiCodeExecution]
 ) -> None:
     server.responder = lambda req: response(text(req.text))
     submitted = make_llm().submit_batch(["one", "two"], keys=["k1", "k2"])
@@ -433,7 +433,11 @@ def test_timeout_is_kept_while_the_server_hangs(
     ],
 )
 def test_failed_and_expired_jobs_raise_and_keep_partial_results(
-    server: GeminiTestServer, llm: ChatGeminiCodeExecution, end_state: str, message: str
+    sync_client: str,
+    server: GeminiTestServer,
+    llm: ChatGeminiCodeExecution,
+    end_state: str,
+    message: str,
 ) -> None:
     server.responder = lambda req: response(text(req.text))
     error = message if end_state.endswith("FAILED") else None
@@ -500,7 +504,7 @@ def test_progress_logs_a_line_per_poll_or_nothing(
 
 
 def test_the_api_key_is_in_no_repr_or_str(
-    server: GeminiTestServer, llm: ChatGeminiCodeExecution
+    sync_client: str, server: GeminiTestServer, llm: ChatGeminiCodeExecution
 ) -> None:
     server.enqueue(response(text("ok")), Reply.error(400, "bad"))
     job = llm.submit_batch(["a", "b"]).poll_until_done(**FAST)

@@ -22,8 +22,15 @@ from langchain_gemini_codeexec import (
 from langchain_gemini_codeexec._batch_cli import main
 from langchain_gemini_codeexec._batch_http import split_lines
 from langchain_gemini_codeexec.batch import write_batch_requests
-from langchain_gemini_codeexec.testing import GeminiTestServer, code, image, response, result, text
-from langchain_gemini_codeexec.testing._batch import BatchScript
+from langchain_gemini_codeexec.testing import (
+    BatchScript,
+    GeminiTestServer,
+    code,
+    image,
+    response,
+    result,
+    text,
+)
 
 FAST = {"poll_interval": 0.01, "timeout": 10.0, "progress": False}
 PNG = b"\x89PNG\r\n\x1a\n" + b"fake-chart"
@@ -238,3 +245,17 @@ def test_split_lines_is_independent_of_chunking(lines: list[bytes], sizes: list[
     got = list(split_lines(chunks))
     # A trailing all-whitespace line is dropped (no record there), others are kept.
     assert got == expected or (got == expected[:-1] and not expected[-1].strip())
+
+
+def test_the_module_runs_as_a_command() -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "langchain_gemini_codeexec.batch", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "job.json" in done.stdout and "--files-dir" in done.stdout
