@@ -517,3 +517,44 @@ def test_the_api_key_is_in_no_repr_or_str(
     except BatchTimeoutError as exc:
         texts += [str(exc), repr(exc)]
     assert texts and all(API_KEY not in t for t in texts)
+
+
+def test_progress_is_a_bar_when_tqdm_is_installed(
+    server: GeminiTestServer,
+    llm: ChatGeminiCodeExecution,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """tqdm is optional: a stand-in module shows what poll_until_done asks of it."""
+    import sys
+    import types
+
+    bars: list[Any] = []
+
+    class FakeBar:
+        def __init__(self, **kwargs: Any) -> None:
+            self.total, self.n, self.closed, self.postfix = kwargs.get("total"), 0, False, ""
+            bars.append(self)
+
+        def set_postfix_str(self, text: str, refresh: bool = True) -> None:
+            self.postfix = text
+
+        def refresh(self) -> None:
+            pass
+
+        def close(self) -> None:
+            self.closed = True
+
+    module = types.ModuleType("tqdm.auto")
+    module.tqdm = FakeBar  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "tqdm", types.ModuleType("tqdm"))
+    monkeypatch.setitem(sys.modules, "tqdm.auto", module)
+    server.responder = lambda req: response(text("ok"))
+    caplog.set_level("INFO", logger="langchain_gemini_codeexec.batch")
+    llm.submit_batch(["a", "b", "c"]).poll_until_done(poll_interval=0.01, timeout=5)
+    assert len(bars) == 1 and bars[0].closed
+    assert (bars[0].total, bars[0].n) == (3, 3)
+    assert "BATCH_STATE_SUCCEEDED" in bars[0].postfix
+    assert not [r for r in caplog.records if "requests done" in r.getMessage()]
+    llm.submit_batch(["d"]).poll_until_done(poll_interval=0.01, timeout=5, progress=False)
+    assert len(bars) == 1  # progress=False: no bar
