@@ -147,7 +147,8 @@ def _record_key(item: dict[str, Any]) -> str | None:
 def _line_record(number: int, line: bytes) -> tuple[str | None, dict[str, Any] | Exception]:
     """(key, item or the error for this line) of one line of a responses file."""
     try:
-        item = json.loads(line)
+        # Decoded here: json.loads(bytes) would first guess the encoding in pure Python.
+        item = json.loads(line.decode("utf-8"))
         if not isinstance(item, dict):
             raise ValueError(f"a JSON {type(item).__name__}, not an object")
     except ValueError as exc:
