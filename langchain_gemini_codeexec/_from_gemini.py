@@ -3,7 +3,7 @@
 The input is the response exactly as it came over the wire (camelCase JSON, base64 strings
 untouched), so nothing the SDK would drop or re-encode is lost. Every part becomes exactly
 one block, in order; whatever a block cannot say in standard keys is kept in its `extras`
-so that `_to_gemini.block_to_part` rebuilds the very same part (see CONTRACT.md).
+so that `_to_gemini` rebuilds the very same part (docs/contract.md, section 1).
 
 Extras keys this module writes (and `_to_gemini` reads back):
 - `signature`: the part's `thoughtSignature`, verbatim.
@@ -287,7 +287,7 @@ def tool_calls_from_blocks(blocks: list[Block]) -> list[dict[str, Any]]:
 
 
 def usage_to_metadata(usage: dict[str, Any] | None) -> dict[str, Any] | None:
-    """LangChain `usage_metadata` from Gemini's usageMetadata (see CONTRACT.md 1)."""
+    """LangChain `usage_metadata` from Gemini's usageMetadata (docs/contract.md, section 4)."""
     if not isinstance(usage, dict):
         return None
     counts = {k: _as_int(usage.get(k)) for k in _USAGE_KEYS}

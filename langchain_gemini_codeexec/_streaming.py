@@ -2,7 +2,7 @@
 
 One `StreamState` per stream. It reuses the whole-response mapping part by part with one
 `Linker`, so that adding all chunks gives the same message as `invoke` on the same
-response (CONTRACT.md section 3): same blocks, same ids, same metadata, same usage.
+response (docs/contract.md, section 3): same blocks, same ids, same metadata, same usage.
 """
 
 from __future__ import annotations

@@ -18,6 +18,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 PEER = importlib.util.find_spec("langchain_google_genai") is not None
 
+# A few minutes of benchmark runs: `python -m pytest -m slow` (and .ci/run) runs them.
+pytestmark = pytest.mark.slow
+
 # Every row of the quick run, with the contenders measured on it besides the raw SDK.
 EXPECTED_ROWS = {
     "short invoke of a code-execution answer": {"ours", "floor"},
@@ -25,7 +28,6 @@ EXPECTED_ROWS = {
     "stream of 20 chunks: first chunk": {"ours", "floor"},
     "stream of 20 chunks: aggregated message": {"ours", "floor"},
     "10 concurrent ainvoke: throughput": {"ours", "floor"},
-    "import, fresh process (baseline: google.genai + langchain_core.language_models)": {"ours"},
     "cold start: import + construct + first call, fresh process": {"ours"},
     "peak memory (tracemalloc) of the 3-exchange history call": {"ours"},
     "growth: history of 2 exchanges": {"ours"},

@@ -1,4 +1,4 @@
-"""CONTRACT section 2: history in. What the loopback server receives, checked part by part.
+"""docs/contract.md section 2: history in. What the loopback server receives, checked part by part.
 
 - Our own answers go back byte for byte: the parts the server receives in the next request
   equal the parts it sent, for invoked messages and for streamed-then-added ones.

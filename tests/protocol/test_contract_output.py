@@ -1,4 +1,4 @@
-"""CONTRACT section 1: a Gemini response becomes one AIMessage of v1 blocks, nothing lost.
+"""docs/contract.md section 1: a Gemini response becomes one AIMessage of v1 blocks, nothing lost.
 
 Every behaviour runs through the real google-genai SDK against the loopback server, in
 each mode of the `ask` fixture (invoke, stream, ainvoke and astream on aiohttp, httpx2

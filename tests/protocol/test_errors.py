@@ -1,4 +1,4 @@
-"""CONTRACT section 4: errors, through the real SDK (sync, aiohttp, httpx; invoke, stream).
+"""docs/contract.md section 5: errors, through the real SDK (sync, aiohttp, httpx; invoke, stream).
 
 A blocked prompt raises a typed error naming the reason; HTTP errors keep code, status
 and message with the SDK's error chained; 429 is retried (requests counted on the

@@ -1,4 +1,4 @@
-"""CONTRACT section 3: streaming, through the real SDK's SSE path (sync, aiohttp, httpx).
+"""docs/contract.md section 3: streaming, through the real SDK's SSE path (sync, aiohttp, httpx).
 
 Indexes, usage deltas, metadata once, the last chunk, and the rule that adding all
 chunks gives the message `invoke` gives on the same response, ids included.

@@ -113,6 +113,7 @@ async def test_100_concurrent_astream_each_get_their_own_answer(
     assert all(r.stream for r in loaded.model_requests)
 
 
+@pytest.mark.slow
 async def test_memory_stays_flat_across_rounds(loaded: GeminiTestServer) -> None:
     """5 rounds of 150 concurrent ainvoke + 40 astream on one instance; the first round
     warms caches (connections, pydantic and LangChain internals) and is not measured."""
