@@ -20,8 +20,7 @@ from langchain_gemini_codeexec.testing import (
     stream_chunks,
     text,
 )
-
-from .conftest import GEMINI_3, GEMINI_25, MODES, MakeLLM, ask
+from tests.support import CALL_MODES, GEMINI_3, GEMINI_25, MakeLLM, call_in_mode
 
 SIG_A = base64.b64encode(b"signature-of-call-a").decode()
 SIG_TEXT = base64.b64encode(b"signature-of-text").decode()
@@ -55,13 +54,13 @@ def enqueue(server: GeminiTestServer, answer: dict[str, Any], mode: str) -> None
     server.enqueue(Reply.stream(stream_chunks(answer)) if "stream" in mode else answer)
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", CALL_MODES)
 async def test_parallel_calls_keep_ids_and_signatures_in_every_mode(
     server: GeminiTestServer, make_llm: MakeLLM, mode: str
 ) -> None:
     enqueue(server, parallel_answer(), mode)
     llm = make_llm().bind_tools([get_weather, get_time])
-    message = await ask(llm, "Weather and time in Paris?", mode)
+    message = await call_in_mode(llm, "Weather and time in Paris?", mode)
     assert message.tool_calls == [
         {"type": "tool_call", "id": "fc-1", "name": "get_weather", "args": {"location": "Paris"}},
         {"type": "tool_call", "id": "fc-2", "name": "get_time", "args": {"city": "Paris"}},
@@ -79,7 +78,7 @@ async def test_parallel_calls_keep_ids_and_signatures_in_every_mode(
     ]
     # The same calls, answered, go back exactly as they came.
     answers = [get_weather.invoke(message.tool_calls[0]), get_time.invoke(message.tool_calls[1])]
-    await ask(llm, [HumanMessage("Weather and time in Paris?"), message, *answers], mode)
+    await call_in_mode(llm, [HumanMessage("Weather and time in Paris?"), message, *answers], mode)
     contents = server.last_request.contents
     assert contents[1] == {
         "role": "model",
@@ -130,17 +129,17 @@ async def test_streamed_calls_arrive_as_tool_call_chunks(
     assert total.invalid_tool_calls == []
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", CALL_MODES)
 async def test_gemini_2_calls_without_ids_get_deterministic_ids_never_sent_back(
     server: GeminiTestServer, make_llm: MakeLLM, mode: str
 ) -> None:
     answer = parallel_answer(GEMINI_25, ids=False)
     enqueue(server, answer, mode)
     llm = make_llm(model=GEMINI_25, code_execution=False).bind_tools([get_weather, get_time])
-    message = await ask(llm, "Weather and time?", mode)
+    message = await call_in_mode(llm, "Weather and time?", mode)
     assert [c["id"] for c in message.tool_calls] == ["resp-par_call_0", "resp-par_call_1"]
     answers = [ToolMessage("sunny", tool_call_id=c["id"]) for c in message.tool_calls]
-    await ask(llm, [HumanMessage("Weather and time?"), message, *answers], mode)
+    await call_in_mode(llm, [HumanMessage("Weather and time?"), message, *answers], mode)
     contents = server.last_request.contents
     assert contents[1]["parts"] == answer["candidates"][0]["content"]["parts"]
     assert contents[2]["parts"] == [

@@ -26,8 +26,7 @@ from langchain_gemini_codeexec.testing import (
     stream_chunks,
     text,
 )
-
-from .conftest import MODES, MakeLLM, ask
+from tests.support import CALL_MODES, MakeLLM, call_in_mode
 
 SIG_CODE = base64.b64encode(b"sig-code").decode()
 SIG_TEXT = base64.b64encode(b"sig-text").decode()
@@ -82,14 +81,14 @@ def parts_of(answer: dict[str, Any]) -> list[dict[str, Any]]:
 QUESTION = "Convert 1234.50 EUR to USD at today's rate and book it to ACME-1."
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", CALL_MODES)
 async def test_a_mixed_turn_maps_to_blocks_and_replays_exactly(
     server: GeminiTestServer, make_llm: MakeLLM, mode: str
 ) -> None:
     answer = mixed_turn()
     server.enqueue(Reply.stream(stream_chunks(answer)) if "stream" in mode else answer)
     llm = make_llm().bind_tools([{"google_search": {}}, book_transfer])
-    message = await ask(llm, QUESTION, mode)
+    message = await call_in_mode(llm, QUESTION, mode)
     assert [b["type"] for b in message.content] == [
         "text",
         "non_standard",
@@ -114,7 +113,7 @@ async def test_a_mixed_turn_maps_to_blocks_and_replays_exactly(
     ]
 
     done = book_transfer.invoke(message.tool_calls[0])
-    await ask(llm, [HumanMessage(QUESTION), message, done], mode)
+    await call_in_mode(llm, [HumanMessage(QUESTION), message, done], mode)
     request = server.last_request
     assert request.contents[1] == {"role": "model", "parts": parts_of(mixed_turn())}
     assert request.contents[2] == {

@@ -21,8 +21,7 @@ from langchain_gemini_codeexec.testing._scripted import (
     evaluate,
     example_value,
 )
-
-from .conftest import MakeLLM
+from tests.support import MakeLLM
 
 
 class Color(str, Enum):

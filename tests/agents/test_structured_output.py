@@ -23,8 +23,7 @@ from langchain_gemini_codeexec.testing import (
     stream_chunks,
     text,
 )
-
-from .conftest import GEMINI_25, MODES, MakeLLM, ask
+from tests.support import CALL_MODES, GEMINI_25, MakeLLM, call_in_mode
 
 
 class Stats(BaseModel):
@@ -58,12 +57,12 @@ def check_parsed(parsed: Any, kind: str) -> None:
 
 @pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("kind", list(SCHEMAS))
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", CALL_MODES)
 async def test_every_method_and_schema_on_gemini_3_with_code_execution(
     server: GeminiTestServer, make_llm: MakeLLM, method: str, kind: str, mode: str
 ) -> None:
     structured = make_llm().with_structured_output(SCHEMAS[kind], method=method)  # type: ignore[arg-type]
-    check_parsed(await ask(structured, PROMPT, mode), kind)
+    check_parsed(await call_in_mode(structured, PROMPT, mode), kind)
     body = server.last_request.body
     assert body["tools"][0] == {"codeExecution": {}}
     generation = body.get("generationConfig", {})
@@ -95,14 +94,14 @@ def computing_answer(json_text: str, **kw: Any) -> dict[str, Any]:
     )
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", CALL_MODES)
 async def test_gemini_3_computes_then_answers_in_the_schema(
     server: GeminiTestServer, make_llm: MakeLLM, mode: str
 ) -> None:
     answer = computing_answer('{"mean": 5.0, "count": 3}', model_version="gemini-3-flash-preview")
     server.enqueue(Reply.stream(stream_chunks(answer)) if "stream" in mode else answer)
     structured = make_llm().with_structured_output(Stats, include_raw=True)
-    out = await ask(structured, PROMPT, mode)
+    out = await call_in_mode(structured, PROMPT, mode)
     assert out["parsed"] == Stats(mean=5.0, count=3)
     assert out["parsing_error"] is None
     raw = out["raw"]
@@ -182,7 +181,7 @@ def test_callbacks_see_the_structured_output_format(make_llm: MakeLLM, method: s
 
 
 @pytest.mark.parametrize("method", METHODS)
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", CALL_MODES)
 async def test_gemini_2_with_code_execution_computes_then_formats(
     server: GeminiTestServer, make_llm: MakeLLM, method: str, mode: str
 ) -> None:
@@ -193,7 +192,7 @@ async def test_gemini_2_with_code_execution_computes_then_formats(
         method=method,  # type: ignore[arg-type]
         include_raw=True,
     )
-    out = await ask(structured, PROMPT, mode)
+    out = await call_in_mode(structured, PROMPT, mode)
     assert isinstance(out["parsed"], Stats)
     computation = out["computation"]
     assert [b["type"] for b in computation.content][1:3] == [

@@ -30,8 +30,7 @@ from langchain_gemini_codeexec.testing import (
     response,
     text,
 )
-
-from .conftest import API_KEY, force_transport
+from tests.support import API_KEY, force_transport
 
 MODEL = "gemini-2.5-flash"
 ENV = (

@@ -39,8 +39,7 @@ from langchain_gemini_codeexec.testing import (
     stream_chunks,
     text,
 )
-
-from .conftest import aggregate
+from tests.support import aggregate
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(200))
 PNG_B64 = base64.b64encode(PNG).decode()

@@ -29,8 +29,7 @@ from langchain_gemini_codeexec.testing import (
     text,
     usage,
 )
-
-from .conftest import API_KEY
+from tests.support import API_KEY
 
 
 def script(server: GeminiTestServer, ask: Any, resp: dict[str, Any]) -> None:

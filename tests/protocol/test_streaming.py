@@ -30,8 +30,7 @@ from langchain_gemini_codeexec.testing import (
     text,
     usage,
 )
-
-from .conftest import aggregate, as_message, assert_plain_json, strip_index
+from tests.support import aggregate, as_message, assert_plain_json, strip_index
 
 STREAM_MODES = ["stream", "astream-aiohttp", "astream-httpx2", "astream-httpx"]
 streaming = pytest.mark.parametrize("ask", STREAM_MODES, indirect=True)

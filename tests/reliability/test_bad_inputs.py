@@ -31,8 +31,7 @@ from langchain_gemini_codeexec import ChatGeminiCodeExecution, GeminiCodeExecuti
 from langchain_gemini_codeexec._to_gemini import MAX_INLINE_BYTES
 from langchain_gemini_codeexec.errors import InvalidMessageError
 from langchain_gemini_codeexec.testing import GeminiTestServer
-
-from .conftest import API_KEY, make_llm
+from tests.support import SECRET_API_KEY, path_llm
 
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\0" * 16).decode()
 HI = HumanMessage("hi")
@@ -478,7 +477,7 @@ TABLE = [
     Bad(
         "API key with a newline",
         C,
-        {"api_key": API_KEY + "\n"},
+        {"api_key": SECRET_API_KEY + "\n"},
         ValidationError,
         ("api_key", "printable ASCII", "not shown"),
     ),
@@ -603,14 +602,14 @@ def _tool_dir(root: Path) -> Path:
 
 def _trigger(bad: Bad, server: GeminiTestServer, tmp_path: Path, mode: str) -> None:
     if bad.kind == "init":
-        settings = {"api_key": API_KEY, "base_url": server.base_url, **bad.spec}
+        settings = {"api_key": SECRET_API_KEY, "base_url": server.base_url, **bad.spec}
         ChatGeminiCodeExecution(**settings)
     elif bad.kind == "call":
-        bad.spec(make_llm(server.base_url))
+        bad.spec(path_llm(server.base_url))
     elif bad.kind == "tool":
         files = _tool_dir(tmp_path)
         os.chdir(files)
-        init = {"files_dir": files, "max_file_bytes": 64, "llm": make_llm(server.base_url)}
+        init = {"files_dir": files, "max_file_bytes": 64, "llm": path_llm(server.base_url)}
         init.update(bad.spec.get("__init__", {}))
         tool = GeminiCodeExecutionTool(**init)
         args = {k: v for k, v in bad.spec.items() if k != "__init__"}
@@ -619,7 +618,7 @@ def _trigger(bad: Bad, server: GeminiTestServer, tmp_path: Path, mode: str) -> N
         else:
             tool.invoke(args)
     else:
-        llm = make_llm(server.base_url)
+        llm = path_llm(server.base_url)
         if mode == "invoke":
             llm.invoke(bad.spec)
         elif mode == "async":
@@ -660,5 +659,5 @@ def test_bad_input_is_refused_before_any_request(
     message = str(caught.value)
     for word in bad.says:
         assert word in message, f"{word!r} not in {message!r}"
-    assert API_KEY not in message
+    assert SECRET_API_KEY not in message
     assert server.requests == []  # nothing was sent

@@ -34,8 +34,7 @@ from langchain_gemini_codeexec.testing import (
     stream_chunks,
     text,
 )
-
-from .conftest import PATHS, check_path, invoke, make_llm, stream
+from tests.support import PATHS, check_path, invoke, path_llm, stream
 
 ANSWER = response(
     text("Let me compute that. "),
@@ -225,7 +224,7 @@ def _check_error(error: BaseException | None, expected: Outcome) -> None:
 def test_fault_invoke(server: GeminiTestServer, fault: Fault, path: str) -> None:
     url = _refused_url() if fault.refused else server.base_url
     server.enqueue(*fault.replies)
-    llm = make_llm(url, path, max_retries=MAX_RETRIES, **fault.kwargs)
+    llm = path_llm(url, path, max_retries=MAX_RETRIES, **fault.kwargs)
     check_path(llm, path)
     expected = fault.invoke
     if expected.error is None:
@@ -248,7 +247,7 @@ def test_fault_invoke(server: GeminiTestServer, fault: Fault, path: str) -> None
 def test_fault_stream(server: GeminiTestServer, fault: Fault, path: str) -> None:
     url = _refused_url() if fault.refused else server.base_url
     server.enqueue(*fault.replies)
-    llm = make_llm(url, path, max_retries=MAX_RETRIES, **fault.kwargs)
+    llm = path_llm(url, path, max_retries=MAX_RETRIES, **fault.kwargs)
     check_path(llm, path)
     expected = fault.stream
     chunks, error = stream(llm, path)
@@ -281,7 +280,7 @@ def test_invalid_utf8_is_typed_or_replaced(server: GeminiTestServer, path: str) 
     body = (sse_event(first) + sse_event(second)).replace(b" is 45", b" is \xff\xfe45")
     server.enqueue(Reply.raw(200, json.dumps(second).encode().replace(b" is 45", b" is \xff45")))
     server.enqueue(Reply.raw(200, body, {"Content-Type": "text/event-stream"}))
-    llm = make_llm(server.base_url, path, max_retries=MAX_RETRIES)
+    llm = path_llm(server.base_url, path, max_retries=MAX_RETRIES)
     check_path(llm, path)
     strict = path == "async-aiohttp"
     try:
@@ -292,7 +291,7 @@ def test_invalid_utf8_is_typed_or_replaced(server: GeminiTestServer, path: str) 
         assert "not valid UTF-8" in str(exc)
     assert answer is None if strict else answer == "The sum is \ufffd45."
     # A new model: an httpx transport given to the SDK is bound to its first event loop.
-    chunks, error = stream(make_llm(server.base_url, path, max_retries=MAX_RETRIES), path)
+    chunks, error = stream(path_llm(server.base_url, path, max_retries=MAX_RETRIES), path)
     if strict:
         _check_error(error, Outcome(IncompleteResponseError, ("not valid UTF-8", "after 1")))
         assert _chunk_text(chunks) == "Let me compute. "

@@ -29,8 +29,7 @@ from langchain_gemini_codeexec.testing import (
     text,
     usage,
 )
-
-from .conftest import make_llm
+from tests.support import path_llm
 
 TAG = re.compile(r"request #(\d+)")
 # Memory growth allowed between the first measured round and the last one. A leak of one
@@ -88,7 +87,7 @@ def loaded() -> Any:
 async def test_500_concurrent_ainvoke_each_get_their_own_answer(
     loaded: GeminiTestServer, path: str
 ) -> None:
-    llm = make_llm(loaded.base_url, path, max_retries=0)
+    llm = path_llm(loaded.base_url, path, max_retries=0)
     answers = await _ainvoke_all(llm, range(500))
     errors = [a for a in answers if isinstance(a, BaseException)]
     assert errors == []
@@ -101,7 +100,7 @@ async def test_500_concurrent_ainvoke_each_get_their_own_answer(
 async def test_100_concurrent_astream_each_get_their_own_answer(
     loaded: GeminiTestServer, path: str
 ) -> None:
-    llm = make_llm(loaded.base_url, path, max_retries=0)
+    llm = path_llm(loaded.base_url, path, max_retries=0)
     results = await asyncio.gather(
         *(_astream_one(llm, t) for t in range(100)), return_exceptions=True
     )
@@ -117,7 +116,7 @@ async def test_100_concurrent_astream_each_get_their_own_answer(
 async def test_memory_stays_flat_across_rounds(loaded: GeminiTestServer) -> None:
     """5 rounds of 150 concurrent ainvoke + 40 astream on one instance; the first round
     warms caches (connections, pydantic and LangChain internals) and is not measured."""
-    llm = make_llm(loaded.base_url, "async-aiohttp", max_retries=0)
+    llm = path_llm(loaded.base_url, "async-aiohttp", max_retries=0)
     sizes: list[int] = []
     tracemalloc.start()
     try:

@@ -23,9 +23,8 @@ from langchain_gemini_codeexec._streaming import StreamState
 from langchain_gemini_codeexec._to_gemini import messages_to_contents
 from langchain_gemini_codeexec.errors import GeminiCodeExecutionError, IncompleteResponseError
 from langchain_gemini_codeexec.testing import GeminiTestServer, Reply
+from tests.support import path_llm
 from tests.unit.strategies import parts as good_parts
-
-from .conftest import make_llm
 
 KNOWN = ("text", "executableCode", "codeExecutionResult", "inlineData", "fileData", "functionCall")
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -242,7 +241,7 @@ def test_generated_responses_through_the_real_sdk(
     sdk_server: GeminiTestServer, response: dict[str, Any], mode: str
 ) -> None:
     sdk_server.clear()
-    llm = make_llm(sdk_server.base_url, max_retries=0)
+    llm = path_llm(sdk_server.base_url, max_retries=0)
     sdk_server.enqueue(Reply.json(response) if mode == "invoke" else Reply.stream([response]))
     try:
         if mode == "invoke":

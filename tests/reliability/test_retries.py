@@ -26,8 +26,7 @@ from langchain_gemini_codeexec.testing import (
     stream_chunks,
     text,
 )
-
-from .conftest import invoke, make_llm, stream
+from tests.support import invoke, path_llm, stream
 
 ANSWER = response(text("All good."), response_id="ok")
 MODES = ("invoke", "stream")
@@ -60,7 +59,7 @@ def delays() -> Iterator[_Delays]:
 
 
 def _call(server: GeminiTestServer, path: str, mode: str, **kw: object) -> str:
-    llm = make_llm(server.base_url, path, **kw)
+    llm = path_llm(server.base_url, path, **kw)
     if mode == "invoke":
         return invoke(llm, path).text
     chunks, error = stream(llm, path)
@@ -180,7 +179,7 @@ def test_stream_retried_before_first_chunk_only(server: GeminiTestServer) -> Non
         Reply.stream(chunks[:1], error_after=error_body(503, "busy mid-stream")),
         Reply.stream(chunks),
     )
-    llm = make_llm(server.base_url, max_retries=3)
+    llm = path_llm(server.base_url, max_retries=3)
     received, error = stream(llm, "sync-httpx2")
     assert isinstance(error, GeminiAPIError) and error.code == 503
     assert "busy mid-stream" in str(error) and "stream broke after 1 chunks" in str(error)
@@ -215,7 +214,7 @@ def test_slow_stream_within_timeout_per_chunk_completes(
         response(text("a long answer arriving slowly"), response_id="s"), text_pieces=5
     )
     server.enqueue(Reply.stream(chunks, chunk_delay=0.1))
-    llm = make_llm(server.base_url, path, timeout=0.3, max_retries=0)
+    llm = path_llm(server.base_url, path, timeout=0.3, max_retries=0)
     received, error = stream(llm, path)
     assert error is None
     assert "".join(c.text for c in received) == "a long answer arriving slowly"

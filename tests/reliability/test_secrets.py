@@ -25,8 +25,7 @@ from langchain_gemini_codeexec.testing import (
     stream_chunks,
     text,
 )
-
-from .conftest import API_KEY, PATHS, make_llm
+from tests.support import PATHS, SECRET_API_KEY, path_llm
 
 # Every logger that can see a request: ours, the SDK's, and each HTTP stack's.
 LOGGERS = (
@@ -100,8 +99,8 @@ class _Capture(BaseCallbackHandler):
 def _assert_hidden(*things: Any) -> None:
     for thing in things:
         shown = thing if isinstance(thing, str) else repr(thing)
-        assert API_KEY not in shown
-        assert API_KEY[8:24] not in shown  # not even a recognisable part of it
+        assert SECRET_API_KEY not in shown
+        assert SECRET_API_KEY[8:24] not in shown  # not even a recognisable part of it
 
 
 async def _ascenario(llm: ChatGeminiCodeExecution) -> tuple[BaseException, BaseException]:
@@ -138,7 +137,7 @@ def _all_text(exc: BaseException) -> str:
 
 
 def test_repr_str_and_dumps_hide_the_key(server: GeminiTestServer) -> None:
-    llm = make_llm(server.base_url)
+    llm = path_llm(server.base_url)
     serialized = dumpd(llm)
     assert serialized["kwargs"]["api_key"] == {
         "lc": 1,
@@ -157,17 +156,17 @@ def test_repr_str_and_dumps_hide_the_key(server: GeminiTestServer) -> None:
         llm._get_ls_params(),
         llm._get_invocation_params(),
     )
-    assert llm.api_key is not None and llm.api_key.get_secret_value() == API_KEY
+    assert llm.api_key is not None and llm.api_key.get_secret_value() == SECRET_API_KEY
 
 
 def test_env_key_is_hidden_too(server: GeminiTestServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("GOOGLE_API_KEY", API_KEY)
+    monkeypatch.setenv("GOOGLE_API_KEY", SECRET_API_KEY)
     llm = ChatGeminiCodeExecution(base_url=server.base_url)
     _assert_hidden(repr(llm), dumps(llm), llm.model_dump_json())
 
 
 def test_tool_repr_and_dumps_hide_the_key(server: GeminiTestServer) -> None:
-    tool = GeminiCodeExecutionTool(llm=make_llm(server.base_url))
+    tool = GeminiCodeExecutionTool(llm=path_llm(server.base_url))
     _assert_hidden(
         repr(tool), str(tool), tool.model_dump(), tool.tool_call_schema.model_json_schema()
     )
@@ -190,9 +189,9 @@ def test_callbacks_and_debug_logs_never_see_the_key(
         Reply.error(401, "API key not valid. Please pass a valid API key.", "UNAUTHENTICATED"),
         Reply.stream(chunks[:1], error_after=error_body(500, "mid-stream")),
     )
-    llm = make_llm(server.base_url, path, max_retries=1, callbacks=[capture])
+    llm = path_llm(server.base_url, path, max_retries=1, callbacks=[capture])
     failure, broken = _scenario(llm, path)
-    assert server.requests[0].headers["x-goog-api-key"] == API_KEY  # it was really sent
+    assert server.requests[0].headers["x-goog-api-key"] == SECRET_API_KEY  # it was really sent
     assert len(server.model_requests) == 7
     assert any(r.name.startswith(("httpcore", "aiohttp")) for r in debug_logs.records) or (
         path == "async-aiohttp"
@@ -207,7 +206,7 @@ def test_error_messages_of_every_failure_hide_the_key(server: GeminiTestServer) 
         Reply.raw(200, b'{"broken', {"Content-Type": "application/json"}),
         Reply.hang(10),
     )
-    llm = make_llm(server.base_url, max_retries=0, timeout=0.2)
+    llm = path_llm(server.base_url, max_retries=0, timeout=0.2)
     for _ in range(3):
         with pytest.raises(GeminiCodeExecutionError) as caught:
             llm.invoke("hi")
@@ -221,7 +220,7 @@ def test_a_malformed_key_is_refused_without_being_echoed(
 ) -> None:
     """httpx quotes an illegal header value in its error; the key must not get that far."""
     with pytest.raises(ValidationError) as caught:
-        ChatGeminiCodeExecution(api_key=API_KEY + suffix, base_url=server.base_url)
+        ChatGeminiCodeExecution(api_key=SECRET_API_KEY + suffix, base_url=server.base_url)
     # What is printed hides it (`errors()` hands the caller back their own input).
     _assert_hidden(str(caught.value), repr(caught.value))
     assert "api_key" in str(caught.value)
@@ -232,12 +231,12 @@ def test_validation_errors_do_not_echo_the_input(server: GeminiTestServer) -> No
     """Pydantic prints the whole input of a failed model validator, key included."""
     for bad in ({"retry_initial_delay": 5, "retry_max_delay": 1}, {"timeout": -1}, {"nope": 1}):
         with pytest.raises(ValidationError) as caught:
-            ChatGeminiCodeExecution(api_key=API_KEY, base_url=server.base_url, **bad)
+            ChatGeminiCodeExecution(api_key=SECRET_API_KEY, base_url=server.base_url, **bad)
         _assert_hidden(str(caught.value), repr(caught.value))
 
 
 def test_bad_input_errors_hide_the_key(server: GeminiTestServer) -> None:
-    llm = make_llm(server.base_url)
+    llm = path_llm(server.base_url)
     with pytest.raises(GeminiCodeExecutionError) as caught:
         llm.invoke([{"role": "user", "content": [{"type": "hologram"}]}])
     _assert_hidden(_all_text(caught.value))

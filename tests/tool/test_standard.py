@@ -12,8 +12,7 @@ from langchain_tests.unit_tests import ToolsUnitTests
 
 from langchain_gemini_codeexec import ChatGeminiCodeExecution, GeminiCodeExecutionTool
 from langchain_gemini_codeexec.testing import GeminiTestServer, code, image, response, result, text
-
-from .conftest import API_KEY
+from tests.support import API_KEY
 
 EXAMPLE_ARGS = {"task": "What is 6 times 7? Run code to check.", "files": []}
 

@@ -33,8 +33,7 @@ from langchain_gemini_codeexec.testing import (
     stream_chunks,
     text,
 )
-
-from .conftest import API_KEY, tool_call
+from tests.support import API_KEY, tool_call
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"chart-bytes" * 20
 MakeTool = Callable[..., GeminiCodeExecutionTool]

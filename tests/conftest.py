@@ -1,0 +1,153 @@
+"""The shared fixtures of every test folder (helpers they use are in `tests/support.py`).
+
+- `server`: a running loopback `GeminiTestServer` (answered by `server_responder` when a
+  folder sets one, e.g. tests/agents uses `ScriptedGemini`).
+- `make_llm` / `llm`: `ChatGeminiCodeExecution` on that server, built from `llm_settings`
+  (a folder may override it, e.g. no retries for the tool tests), closed after the test.
+- `async_transport` / `allm`: one async test per async HTTP path of google-genai (aiohttp,
+  httpx2, httpx); the path is checked to have carried the requests.
+- `ask`: one call in every mode (`TRANSPORT_MODES`): `answer = await ask(ask.model(), q)`.
+- `path`: one model per HTTP path (`PATHS`), built with `support.path_llm`.
+- `make_tool`, `close_async`: the tool and models whose async sessions close on the
+  test's own loop.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+
+from langchain_gemini_codeexec import ChatGeminiCodeExecution, GeminiCodeExecutionTool
+from langchain_gemini_codeexec.testing import GeminiTestServer
+from tests.support import (
+    API_KEY,
+    ASYNC_TRANSPORTS,
+    PATHS,
+    TRANSPORT_MODES,
+    Caller,
+    MakeLLM,
+    MakeTool,
+    aclose_model,
+    async_path_used,
+    close_model,
+    force_transport,
+    transport_in_use,
+)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _reuse_ssl_contexts() -> Iterator[None]:
+    """google-genai builds three SSL contexts for every client, loading the CA bundle each
+    time (~40 ms apiece, most of a test's time). The loopback server speaks plain HTTP,
+    so no request uses them: each kind is built once per session. Requests are untouched.
+    """
+    original = ssl.create_default_context
+    built: dict[str, ssl.SSLContext] = {}
+
+    def reuse(*args: Any, **kwargs: Any) -> ssl.SSLContext:
+        key = repr((args, sorted(kwargs.items())))
+        if key not in built:
+            built[key] = original(*args, **kwargs)
+        return built[key]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ssl, "create_default_context", reuse)
+        yield
+
+
+@pytest.fixture
+def server_responder() -> Any:
+    """What answers requests nobody enqueued a reply for (None: the server's default)."""
+    return None
+
+
+@pytest.fixture
+def server(server_responder: Any) -> Iterator[GeminiTestServer]:
+    with GeminiTestServer(responder=server_responder) as srv:
+        yield srv
+
+
+@pytest.fixture
+def llm_settings(server: GeminiTestServer) -> dict[str, Any]:
+    """Keyword arguments of every model `make_llm` builds (a call's own win)."""
+    return {
+        "api_key": API_KEY,
+        "base_url": server.base_url,
+        "retry_initial_delay": 0.0,
+        "retry_max_delay": 0.05,
+    }
+
+
+@pytest.fixture
+def make_llm(llm_settings: dict[str, Any]) -> Iterator[MakeLLM]:
+    """Build models on the loopback server; they are closed after the test."""
+    built: list[ChatGeminiCodeExecution] = []
+
+    def make(**kwargs: Any) -> ChatGeminiCodeExecution:
+        llm = ChatGeminiCodeExecution(**{**llm_settings, **kwargs})
+        built.append(llm)
+        return llm
+
+    yield make
+    for llm in built:
+        close_model(llm)
+
+
+@pytest.fixture
+def llm(make_llm: MakeLLM) -> ChatGeminiCodeExecution:
+    return make_llm()
+
+
+@pytest.fixture(params=ASYNC_TRANSPORTS)
+async def async_transport(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[str]:
+    """The async HTTP path under test; models built during the test use it."""
+    force_transport(monkeypatch, request.param)
+    yield request.param
+
+
+@pytest.fixture
+async def allm(async_transport: str, make_llm: MakeLLM) -> AsyncIterator[ChatGeminiCodeExecution]:
+    """A model whose async calls go through `async_transport` (checked before and after)."""
+    model = make_llm()
+    assert transport_in_use(model) == async_transport
+    yield model
+    assert async_path_used(model), f"no async request went through {async_transport}"
+    await aclose_model(model)
+
+
+@pytest.fixture(params=TRANSPORT_MODES)
+async def ask(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, make_llm: MakeLLM
+) -> AsyncIterator[Caller]:
+    """Call in every mode: `llm = ask.model(...)`, then `answer = await ask(llm, prompt)`."""
+    caller = Caller(request.param, monkeypatch, make_llm)
+    yield caller
+    for model in caller.built:
+        await aclose_model(model)
+
+
+@pytest.fixture(params=PATHS)
+def path(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def make_tool(make_llm: MakeLLM) -> MakeTool:
+    def make(llm: ChatGeminiCodeExecution | None = None, **kwargs: Any) -> GeminiCodeExecutionTool:
+        return GeminiCodeExecutionTool(llm=llm or make_llm(), **kwargs)
+
+    return make
+
+
+@pytest.fixture
+async def close_async() -> AsyncIterator[list[ChatGeminiCodeExecution]]:
+    """Models listed here get their async sessions closed on the test's own loop."""
+    models: list[ChatGeminiCodeExecution] = []
+    yield models
+    for model in models:
+        await aclose_model(model)
