@@ -4,6 +4,7 @@
   folder sets one, e.g. tests/agents uses `ScriptedGemini`).
 - `make_llm` / `llm`: `ChatGeminiCodeExecution` on that server, built from `llm_settings`
   (a folder may override it, e.g. no retries for the tool tests), closed after the test.
+- `sync_client`: one sync test per sync HTTP library (httpx2, httpx).
 - `async_transport` / `allm`: one async test per async HTTP path of google-genai (aiohttp,
   httpx2, httpx); the path is checked to have carried the requests.
 - `ask`: one call in every mode (`TRANSPORT_MODES`): `answer = await ask(ask.model(), q)`.
@@ -26,6 +27,7 @@ from tests.support import (
     API_KEY,
     ASYNC_TRANSPORTS,
     PATHS,
+    SYNC_TRANSPORTS,
     TRANSPORT_MODES,
     Caller,
     MakeLLM,
@@ -99,6 +101,13 @@ def make_llm(llm_settings: dict[str, Any]) -> Iterator[MakeLLM]:
 @pytest.fixture
 def llm(make_llm: MakeLLM) -> ChatGeminiCodeExecution:
     return make_llm()
+
+
+@pytest.fixture(params=SYNC_TRANSPORTS)
+def sync_client(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The sync HTTP library models built during the test use (`GOOGLE_GENAI_HTTP_CLIENT`)."""
+    monkeypatch.setenv("GOOGLE_GENAI_HTTP_CLIENT", request.param)
+    return str(request.param)
 
 
 @pytest.fixture(params=ASYNC_TRANSPORTS)

@@ -37,6 +37,7 @@ MakeTool = Callable[..., GeminiCodeExecutionTool]
 
 # --- HTTP paths --------------------------------------------------------------------------
 
+SYNC_TRANSPORTS = ("httpx2", "httpx")
 ASYNC_TRANSPORTS = ("aiohttp", "httpx2", "httpx")
 # One call through invoke, stream, and the async calls on each async transport.
 TRANSPORT_MODES = (
@@ -78,6 +79,15 @@ def transport_in_use(llm: ChatGeminiCodeExecution) -> str:
         if package in ("httpx", "httpx2"):
             return package
     raise AssertionError(f"unknown async client {api._async_httpx_client!r}")
+
+
+def sync_transport_in_use(llm: ChatGeminiCodeExecution) -> str:
+    """Which sync HTTP library the model's client uses (httpx2 / httpx)."""
+    for cls in type(llm.genai_client._api_client._httpx_client).__mro__:
+        package = cls.__module__.split(".")[0]
+        if package in ("httpx", "httpx2"):
+            return package
+    raise AssertionError("unknown sync client")
 
 
 def async_path_used(llm: ChatGeminiCodeExecution) -> bool:

@@ -19,8 +19,8 @@ from langchain_gemini_codeexec import (
     InvalidMessageError,
 )
 from langchain_gemini_codeexec.testing import BatchScript, GeminiTestServer, Reply, response, text
+from tests.support import transport_in_use
 
-from .conftest import async_path
 from .test_batch_sync import rich_answer
 
 FAST = {"poll_interval": 0.01, "timeout": 10.0, "progress": False}
@@ -34,7 +34,7 @@ async def test_inline_job_end_to_end(
     llm = make_llm()
     inputs = ["q0", "q1", "q2"]
     job = await llm.asubmit_batch(inputs, temperature=0.1)
-    assert async_path(llm) == async_transport
+    assert transport_in_use(llm) == async_transport
     sent = server.last_request.body["batch"]["inputConfig"]["requests"]["requests"]
     server.clear()
     for value, item in zip(inputs, sent, strict=True):

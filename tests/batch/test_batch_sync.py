@@ -37,8 +37,7 @@ from langchain_gemini_codeexec.testing import (
     text,
     usage,
 )
-
-from .conftest import API_KEY, sync_path
+from tests.support import API_KEY, sync_transport_in_use
 
 FAST = {"poll_interval": 0.01, "timeout": 10.0, "progress": False}
 PNG = b"\x89PNG\r\n\x1a\n" + b"chart-bytes"
@@ -92,7 +91,7 @@ def test_each_request_is_the_body_invoke_sends(
 ) -> None:
     options = {"temperature": 0.2, "max_tokens": 300, "thinking_budget": 128, "stop": ["END"]}
     job = llm.submit_batch(INPUTS, **options)
-    assert sync_path(llm) == sync_client
+    assert sync_transport_in_use(llm) == sync_client
     sent = inline_requests(server)
     server.clear()
     expected = [invoke_body(server, llm, value, **options) for value in INPUTS]

@@ -17,8 +17,7 @@ from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
 from langchain_gemini_codeexec import ChatGeminiCodeExecution, InvalidMessageError
 from langchain_gemini_codeexec.testing import GeminiTestServer, Reply, response, text, usage
-
-from .conftest import API_KEY
+from tests.support import API_KEY
 
 MODEL = "gemini-2.5-flash"
 DOC = "Quarterly sales by region. " + "north 12 south 9 east 14 west 7. " * 200  # ~1.6k tokens
