@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+import sys
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -13,7 +14,13 @@ from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.language_models.base import LangSmithParams
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from langchain_core.runnables import Runnable, RunnableLambda, RunnableMap, RunnablePassthrough
+from langchain_core.runnables import (
+    Runnable,
+    RunnableConfig,
+    RunnableLambda,
+    RunnableMap,
+    RunnablePassthrough,
+)
 from langchain_core.tools import BaseTool
 from langchain_core.utils import secret_from_env
 from pydantic import AliasChoices, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
@@ -379,30 +386,39 @@ class ChatGeminiCodeExecution(BaseChatModel, GenerationOptions):
         inputs: Sequence[LanguageModelInput] | None,
         keys: Sequence[str] | None = None,
         display_name: str | None = None,
+        *,
+        config: RunnableConfig | None = None,
         **call_options: Any,
     ) -> GeminiBatchJob:
         """Submit `inputs` as one Gemini Batch API job (half price, done within 24 h).
 
-        Each request is exactly the body `invoke(input, **call_options)` would send; all
-        inputs are checked before anything is sent. Jobs too big to inline go as a JSONL
-        file through the Files API (`input_mode="auto"|"inline"|"file"`). Vertex AI takes
-        `source=`/`destination=` (gs:// or bq://). See `langchain_gemini_codeexec.batch`.
+        Each request is exactly the body `invoke(input, **call_options)` would send (also
+        through `llm.bind_tools(...)` / `llm.bind(...)`); all inputs are checked before
+        anything is sent. Jobs too big to inline go as a JSONL file through the Files API
+        (`input_mode="auto"|"inline"|"file"`). Vertex AI takes `source=`/`destination=`
+        (gs:// or bq://). `config` is accepted for LangChain and unused. See
+        `langchain_gemini_codeexec.batch`.
         """
-        from langchain_gemini_codeexec.batch import submit_batch
+        from langchain_gemini_codeexec.batch import bound_options, submit_batch
 
-        return submit_batch(self, inputs, keys, display_name, **call_options)
+        options = {**bound_options(self, sys._getframe(1)), **call_options}
+        return submit_batch(self, inputs, keys, display_name, **options)
 
-    async def asubmit_batch(
+    def asubmit_batch(
         self,
         inputs: Sequence[LanguageModelInput] | None,
         keys: Sequence[str] | None = None,
         display_name: str | None = None,
+        *,
+        config: RunnableConfig | None = None,
         **call_options: Any,
-    ) -> GeminiBatchJob:
-        """Async `submit_batch`."""
-        from langchain_gemini_codeexec.batch import asubmit_batch
+    ) -> Coroutine[Any, Any, GeminiBatchJob]:
+        """Async `submit_batch` (await it)."""
+        from langchain_gemini_codeexec.batch import asubmit_batch, bound_options
 
-        return await asubmit_batch(self, inputs, keys, display_name, **call_options)
+        # Not `async def`: bound options are read from the caller's frame now, not later.
+        options = {**bound_options(self, sys._getframe(1)), **call_options}
+        return asubmit_batch(self, inputs, keys, display_name, **options)
 
     # --- context caching (see _caching) ---------------------------------------------------
 

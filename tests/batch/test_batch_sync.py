@@ -557,3 +557,21 @@ def test_progress_is_a_bar_when_tqdm_is_installed(
     assert not [r for r in caplog.records if "requests done" in r.getMessage()]
     llm.submit_batch(["d"]).poll_until_done(poll_interval=0.01, timeout=5, progress=False)
     assert len(bars) == 1  # progress=False: no bar
+
+
+async def test_submit_batch_through_bind_tools_keeps_the_bound_tools(
+    server: GeminiTestServer, make_llm: Callable[..., ChatGeminiCodeExecution]
+) -> None:
+    """`llm.bind_tools(...).submit_batch(...)`: LangChain forwards the call to the model."""
+    llm = make_llm(model="gemini-3-flash-preview")
+    bound = llm.bind_tools([Weather], tool_choice="auto").bind(temperature=0.5)
+    bound.submit_batch(["weather in Paris?"], keys=["p"])
+    sent = inline_requests(server)[0]["request"]
+    server.clear()
+    await bound.asubmit_batch(["weather in Paris?"], keys=["p"])
+    sent_async = inline_requests(server)[0]["request"]
+    server.clear()
+    want = invoke_body(server, bound, "weather in Paris?")
+    assert sent == want and sent_async == want
+    assert "functionDeclarations" in json.dumps(want["tools"])
+    assert want["generationConfig"]["temperature"] == 0.5
