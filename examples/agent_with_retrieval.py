@@ -193,8 +193,8 @@ def build_agent(agent_model: BaseChatModel, gemini: ChatGeminiCodeExecution) -> 
         "Search Northwind Robotics' documents (annual reports, company overview, "
         "policies). Input: a few keywords.",
     )
-    # handle_tool_error=True: a failed call comes back to the agent as an error message.
-    compute = GeminiCodeExecutionTool(llm=gemini, handle_tool_error=True)
+    # A failed call comes back to the agent as an error message (the tool's default).
+    compute = GeminiCodeExecutionTool(llm=gemini)
     return create_agent(agent_model, tools=[search, compute], system_prompt=SYSTEM_PROMPT)
 
 

@@ -31,6 +31,7 @@ from pydantic import (
     model_validator,
 )
 
+from langchain_gemini_codeexec import _foreign_names
 from langchain_gemini_codeexec.errors import InvalidMessageError
 
 DEFAULT_MODEL = "gemini-2.5-flash"
@@ -89,6 +90,25 @@ def _nonempty(value: Any) -> Any:
     return value or None  # `stop=[]` sends no stopSequences
 
 
+def _modalities(value: list[Any]) -> list[str]:
+    return [_enum_name(m).upper() for m in value]  # "text", Modality.TEXT -> "TEXT"
+
+
+def _media_resolution(value: Any) -> str:
+    name = _enum_name(value).upper()  # "low", MediaResolution.MEDIA_RESOLUTION_LOW
+    return name if name.startswith("MEDIA_RESOLUTION_") else f"MEDIA_RESOLUTION_{name}"
+
+
+def _camel_keys(value: dict[str, Any]) -> dict[str, Any]:
+    """`{"aspect_ratio": "16:9"}` -> `{"aspectRatio": "16:9"}` (camelCase passes through)."""
+
+    def camel(key: str) -> str:
+        head, *rest = key.split("_")
+        return head + "".join(word.title() for word in rest)
+
+    return {camel(k): v for k, v in value.items()}
+
+
 class GenerationOptions(BaseModel):
     """The options shared by the constructor and each call (see the module docstring)."""
 
@@ -116,16 +136,34 @@ class GenerationOptions(BaseModel):
     """`application/json` for JSON answers, `text/x.enum` with a schema of an enum."""
     response_json_schema: Annotated[
         dict[str, Any] | None, Wire(GENERATION, "responseJsonSchema")
-    ] = None
+    ] = Field(
+        default=None, validation_alias=AliasChoices("response_json_schema", "response_schema")
+    )
     """A JSON schema the answer follows (with `response_mime_type="application/json"`)."""
+    presence_penalty: Annotated[float | None, Wire(GENERATION, "presencePenalty")] = None
+    frequency_penalty: Annotated[float | None, Wire(GENERATION, "frequencyPenalty")] = None
+    candidate_count: Annotated[int | None, Wire(GENERATION, "candidateCount")] = Field(
+        default=None, validation_alias=AliasChoices("candidate_count", "n")
+    )
+    """Answers per call: 1 (one message per call); `n` is the same option."""
+    response_modalities: Annotated[
+        list[Any] | None, Wire(GENERATION, "responseModalities", _modalities)
+    ] = None
+    """`["TEXT"]`, `["TEXT", "IMAGE"]`, ... (strings or google-genai `Modality`)."""
+    media_resolution: Annotated[Any, Wire(GENERATION, "mediaResolution", _media_resolution)] = None
+    """`"low"`, `"medium"`, `"high"` (or `MEDIA_RESOLUTION_*`, or the SDK enum)."""
+    image_config: Annotated[dict[str, Any] | None, Wire(GENERATION, "imageConfig", _camel_keys)] = (
+        None
+    )
+    """Image output settings, e.g. `{"aspect_ratio": "16:9"}` (image models)."""
     thinking_budget: Annotated[int | None, Wire(THINKING, "thinkingBudget")] = Field(
         default=None, ge=-1
     )
     """Thinking tokens budget (`0` off, `-1` dynamic); Gemini 2.5 models."""
     thinking_level: Annotated[
         Literal["minimal", "low", "medium", "high"] | None, Wire(THINKING, "thinkingLevel", _upper)
-    ] = None
-    """Thinking level; Gemini 3 models."""
+    ] = Field(default=None, validation_alias=AliasChoices("thinking_level", "reasoning_effort"))
+    """Thinking level; Gemini 3 models (`reasoning_effort` is the same option)."""
     include_thoughts: Annotated[bool | None, Wire(THINKING, "includeThoughts")] = None
     """Return thought summaries as `reasoning` blocks."""
     safety_settings: Annotated[Any, Wire(BODY, "safetySettings", encode_safety_settings)] = None
@@ -139,14 +177,26 @@ class GenerationOptions(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _max_tokens_wins(cls, data: Any) -> Any:
-        # LangChain's name and Gemini's name for one option: if both are given, the
-        # LangChain name (what `max_tokens=` per call means everywhere) wins, and errors
-        # name the option by Gemini's name either way.
-        if isinstance(data, dict) and "max_tokens" in data:
-            data = dict(data)
+    def _our_names(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        data = _foreign_names.translate_options(data, cls.__name__)
+        if "max_tokens" in data:
+            # LangChain's name and Gemini's name for one option: if both are given, the
+            # LangChain name (what `max_tokens=` per call means everywhere) wins, and
+            # errors name the option by Gemini's name either way.
             data["max_output_tokens"] = data.pop("max_tokens")
         return data
+
+    @field_validator("candidate_count")
+    @classmethod
+    def _one_candidate(cls, value: int | None) -> int | None:
+        if value is not None and value != 1:
+            raise ValueError(
+                f"candidate_count: {value} answers per call are not supported (each call "
+                "returns one message); for several answers call llm.batch([prompt] * n)"
+            )
+        return value
 
     @field_validator("model")
     @classmethod
@@ -177,10 +227,29 @@ class CallOptions(GenerationOptions):
     """Function tools and built-ins, normalized by `bind_tools`."""
     tool_choice: Any = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _response_format(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            return _foreign_names.translate_response_format(data, "call option")
+        return data
+
 
 SHARED_FIELDS = tuple(GenerationOptions.model_fields)
-_ALIASES = {"max_tokens", "stop_sequences"}
+
+
+def _aliases(fields: Mapping[str, Any]) -> set[str]:
+    names = set()
+    for field in fields.values():
+        if isinstance(field.validation_alias, AliasChoices):
+            names |= {c for c in field.validation_alias.choices if isinstance(c, str)}
+    return names
+
+
+_ALIASES = _aliases(CallOptions.model_fields)
+# Names a call may use: ours, their aliases, and the foreign names translated first.
 CALL_OPTION_NAMES = frozenset(CallOptions.model_fields) - {"stop"} | {"max_tokens"}
+_ACCEPTED = CALL_OPTION_NAMES | _ALIASES | {"thinking_config", "response_format", "strict"}
 
 
 def _wire_of(name: str) -> Wire | None:
@@ -251,7 +320,16 @@ def resolve(
     argument) wins over the model's `stop` when it is non-empty.
     """
     given = {k: v for k, v in kwargs.items() if k not in LANGCHAIN_KWARGS}
-    unknown = set(given) - CALL_OPTION_NAMES - _ALIASES
+    for name in given:
+        if name in _foreign_names.MODEL_ONLY:
+            raise InvalidMessageError(
+                f"{name}: a setting of the model, not of one call; use "
+                f"{_foreign_names.MODEL_ONLY[name]} (or llm.model_copy(update={{...}}))"
+            )
+        message = _foreign_names.refusal(name, "call option")
+        if message:
+            raise InvalidMessageError(message)
+    unknown = set(given) - _ACCEPTED
     if unknown:
         raise InvalidMessageError(
             f"unknown call option(s) {sorted(unknown)}; supported: {sorted(CALL_OPTION_NAMES)}"

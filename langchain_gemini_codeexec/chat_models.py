@@ -7,7 +7,7 @@ import sys
 import threading
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
 from operator import itemgetter
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
@@ -25,7 +25,14 @@ from langchain_core.tools import BaseTool
 from langchain_core.utils import secret_from_env
 from pydantic import AliasChoices, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 
-from langchain_gemini_codeexec import _caching, _function_tools, _options, _structured
+from langchain_gemini_codeexec import (
+    _caching,
+    _foreign_names,
+    _function_tools,
+    _options,
+    _profiles,
+    _structured,
+)
 from langchain_gemini_codeexec._client import (
     RetryPolicy,
     Transport,
@@ -46,6 +53,9 @@ from langchain_gemini_codeexec.errors import (
     IncompleteResponseError,
     InvalidMessageError,
 )
+
+if TYPE_CHECKING:
+    from langchain_core.language_models.model_profile import ModelProfile
 
 if TYPE_CHECKING:  # google.genai loads when the first client is built (see _client._LazyModule)
     from google.genai import Client
@@ -125,7 +135,9 @@ class ChatGeminiCodeExecution(BaseChatModel, GenerationOptions):
     retry_max_delay: float = Field(default=60.0, ge=0, allow_inf_nan=False)
     """Cap on one retry delay, also on a delay the server asks for."""
     default_headers: dict[str, str] | None = None
-    """Extra HTTP headers sent with every request."""
+    """Extra HTTP headers sent with every request (`additional_headers` is the same)."""
+    client_args: dict[str, Any] | None = Field(default=None, exclude=True)
+    """Arguments for the SDK's HTTP clients, sync and async (e.g. `{"proxy": url}`)."""
 
     streaming: bool = False
     """`invoke` streams under the hood (LangChain then adds the chunks up itself)."""
@@ -139,6 +151,29 @@ class ChatGeminiCodeExecution(BaseChatModel, GenerationOptions):
     _transport: Transport | None = PrivateAttr(default=None)
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _familiar_names(cls, data: Any) -> Any:
+        """`ChatGoogleGenerativeAI`'s names: the same setting here, or an error naming ours."""
+        if not isinstance(data, dict):
+            return data
+        data = _foreign_names.translate_client_settings(data)
+        extra = data.pop("model_kwargs", None) or {}
+        if not isinstance(extra, dict):
+            raise ValueError("model_kwargs: pass a dict of generation options")
+        extra = _foreign_names.translate_options(extra, "model_kwargs")
+        for name, value in extra.items():
+            if name not in _options.CALL_OPTION_NAMES or name in ("tools", "tool_choice"):
+                raise ValueError(
+                    f"model_kwargs: {name!r} is not a generation option of this model; pass "
+                    "options as constructor arguments (temperature=..., top_k=...) and raw "
+                    "generationConfig fields as generation_config={...}"
+                )
+            if name in data and data[name] != value:
+                raise ValueError(f"model_kwargs: {name!r} is also given as an argument")
+            data[name] = value
+        return data
+
     @model_validator(mode="after")
     def _check_settings(self) -> ChatGeminiCodeExecution:
         if self.client is not None:
@@ -147,7 +182,14 @@ class ChatGeminiCodeExecution(BaseChatModel, GenerationOptions):
             if not isinstance(self.client, Client):
                 raise ValueError("client: pass a google.genai.Client (or leave it unset)")
         if self.vertexai is None:
-            self.vertexai = bool(_env_flag("GOOGLE_GENAI_USE_VERTEXAI"))
+            # As google-genai and langchain-google-genai decide: the environment flag,
+            # else Vertex AI when credentials or a project are given.
+            flag = _env_flag("GOOGLE_GENAI_USE_VERTEXAI")
+            self.vertexai = (
+                flag
+                if flag is not None
+                else (self.credentials is not None or self.project is not None)
+            )
         if self.vertexai:
             self.project = self.project or os.environ.get("GOOGLE_CLOUD_PROJECT")
             self.location = self.location or os.environ.get("GOOGLE_CLOUD_LOCATION") or "global"
@@ -164,7 +206,17 @@ class ChatGeminiCodeExecution(BaseChatModel, GenerationOptions):
             check_api_key(self.api_key.get_secret_value())
         if self.retry_max_delay < self.retry_initial_delay:
             raise ValueError("retry_max_delay must be >= retry_initial_delay")
+        if self.profile is None:
+            self.profile = cast("ModelProfile", self._default_profile())
         return self
+
+    def _default_profile(self) -> dict[str, Any]:
+        """This model's profile; Gemini 1.x/2.x cannot answer in a schema with code
+        execution on, so for them it claims no provider-native structured output."""
+        profile = _profiles.profile_for(self.model)
+        if self.code_execution and is_legacy_model(self.model) and not self.allow_mixed_tools:
+            profile["structured_output"] = False
+        return profile
 
     # --- LangChain plumbing ------------------------------------------------------------
 
@@ -234,6 +286,8 @@ class ChatGeminiCodeExecution(BaseChatModel, GenerationOptions):
                     base_url=self.base_url,
                     api_version=self.api_version,
                     headers=self.default_headers,
+                    client_args=self.client_args,
+                    async_client_args=self.client_args,
                 )
                 retry = RetryPolicy(
                     self.max_retries, self.retry_initial_delay, self.retry_max_delay
@@ -284,6 +338,23 @@ class ChatGeminiCodeExecution(BaseChatModel, GenerationOptions):
     def _request_tools(
         self, options: _options.CallOptions, where: str = "tools"
     ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        """(`tools`, `toolConfig`) of a request; refuses what the model cannot combine."""
+        json_answer = options.response_json_schema is not None or (
+            options.response_mime_type == "application/json"
+        )
+        if (
+            json_answer
+            and options.code_execution
+            and is_legacy_model(options.model)
+            and not options.allow_mixed_tools
+        ):
+            raise InvalidMessageError(
+                f"{where}: {options.model} cannot answer in JSON or a schema "
+                "(response_format / response_json_schema) with code execution on in one "
+                "request. Use a Gemini 3 model, construct the model with "
+                "code_execution=False, use with_structured_output (it computes first, then "
+                "formats), or with create_agent use ToolStrategy(schema)."
+            )
         return _function_tools.request_tools(
             options.tools or (),
             code_execution=options.code_execution,
@@ -371,13 +442,82 @@ class ChatGeminiCodeExecution(BaseChatModel, GenerationOptions):
             yield chunk
         state.check_complete()
 
+    def _count_request(
+        self, messages: list[BaseMessage], tools: Sequence[Any] | None, kwargs: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
+        """(model, countTokens body) for what `invoke(messages, **kwargs)` would send.
+
+        The Developer API counts a whole `generateContentRequest` (system instruction,
+        tools, generation settings included); Vertex AI takes those fields at the top.
+        """
+        call = dict(kwargs)
+        if tools:
+            call["tools"] = [
+                *(call.get("tools") or ()),
+                *(_function_tools.normalize_tool(t) for t in tools),
+            ]
+        model, body = self._build_request(messages, call.pop("stop", None), call)
+        if self.vertexai:
+            keep = ("contents", "systemInstruction", "tools", "generationConfig")
+            return model, {k: body[k] for k in keep if k in body}
+        request = {k: v for k, v in body.items() if k != "labels"}
+        name = model if model.startswith(("models/", "tunedModels/")) else f"models/{model}"
+        return model, {"generateContentRequest": {"model": name, **request}}
+
     def get_num_tokens_from_messages(
-        self, messages: list[BaseMessage], tools: Sequence[Any] | None = None
+        self,
+        messages: list[BaseMessage],
+        tools: Sequence[Any] | None = None,
+        **kwargs: Any,
     ) -> int:
-        """Tokens of a conversation, as Gemini's `countTokens` counts them."""
-        _, contents = messages_to_contents(messages, file_base=files_base(self._get_client()))
-        answer = self._get_transport().count_tokens(self.model, {"contents": contents})
+        """Tokens of a request, as Gemini's `countTokens` counts them.
+
+        Counts what `invoke(messages, **kwargs)` would send: the system instruction, the
+        code execution tool, bound `tools` and options included. On a binding, call it
+        with the bound options: `llm.get_num_tokens_from_messages(msgs, **bound.kwargs)`.
+        """
+        model, body = self._count_request(messages, tools, kwargs)
+        return int(self._get_transport().count_tokens(model, body).get("totalTokens", 0))
+
+    async def aget_num_tokens_from_messages(
+        self,
+        messages: list[BaseMessage],
+        tools: Sequence[Any] | None = None,
+        **kwargs: Any,
+    ) -> int:
+        """Async `get_num_tokens_from_messages`."""
+        model, body = self._count_request(messages, tools, kwargs)
+        answer = await self._get_transport().acount_tokens(model, body)
         return int(answer.get("totalTokens", 0))
+
+    def get_num_tokens(self, text: str) -> int:
+        """Tokens of `text` as one user message, counted by Gemini's `countTokens`.
+
+        Only the text itself: no system instruction or tools (for those, use
+        `get_num_tokens_from_messages`).
+        """
+        body = self._text_count_body(text)
+        if not body:
+            return 0
+        answer = self._get_transport().count_tokens(self.model, body)
+        return int(answer.get("totalTokens", 0))
+
+    async def aget_num_tokens(self, text: str) -> int:
+        """Async `get_num_tokens`."""
+        body = self._text_count_body(text)
+        if not body:
+            return 0
+        answer = await self._get_transport().acount_tokens(self.model, body)
+        return int(answer.get("totalTokens", 0))
+
+    @staticmethod
+    def _text_count_body(text: str) -> dict[str, Any]:
+        if not isinstance(text, str):
+            raise InvalidMessageError(f"get_num_tokens: pass a str, got {type(text).__name__}")
+        if not text:
+            # Gemini refuses empty text; counting it needs no request.
+            return {}
+        return {"contents": [{"role": "user", "parts": [{"text": text}]}]}
 
     # --- Batch API -----------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any, Literal
 
@@ -77,14 +77,24 @@ class CodeExecutionInput(BaseModel):
     )
 
 
+class TaskInput(BaseModel):
+    """Arguments of `GeminiCodeExecutionTool` when it has no files to offer."""
+
+    task: str = Field(description=CodeExecutionInput.model_fields["task"].description)
+
+
 class GeminiCodeExecutionTool(BaseTool):
     """Gemini code execution as a tool: a task in, an answer and a `CodeExecutionReport` out.
 
-    Errors: a call that gets no answer (API error, blocked prompt, refused file name)
-    raises `ToolException` whose message says what to do. With the default
-    `handle_tool_error=False` it propagates to the caller; set `handle_tool_error=True`
-    to hand the message back to the agent as an error `ToolMessage` instead. A run whose
-    code failed is a normal result that says so.
+    Errors: a call that gets no answer (rate limit, API error, blocked prompt, refused file
+    name) comes back to the agent as an error `ToolMessage` (`status="error"`) that says
+    what happened and whether trying again can help, so the agent goes on (to another
+    approach, or to its final answer) instead of the run ending. Owners who want the
+    exception instead set `handle_tool_error=False` (it is then a `ToolException`). A run
+    whose code failed is a normal result that says so.
+
+    The agent is offered a `files` argument only when files are configured (`files_dir`
+    or `files`).
 
     Example:
         ```python
@@ -105,6 +115,8 @@ class GeminiCodeExecutionTool(BaseTool):
     description: str = DEFAULT_DESCRIPTION
     args_schema: type[BaseModel] = CodeExecutionInput
     response_format: Literal["content", "content_and_artifact"] = "content_and_artifact"
+    handle_tool_error: bool | str | Callable[[ToolException], str] | None = True
+    """Default True: failures go back to the agent as an error ToolMessage; False raises."""
 
     llm: ChatGeminiCodeExecution = Field(default_factory=ChatGeminiCodeExecution)
     """The Gemini model that runs the code (default: `ChatGeminiCodeExecution()` from the
@@ -142,6 +154,8 @@ class GeminiCodeExecutionTool(BaseTool):
     def _setup(self) -> GeminiCodeExecutionTool:
         self._catalog = FileCatalog(self.files_dir, self.files, self.max_file_bytes)
         _caching.ttl_seconds(self.cache_ttl, "cache_ttl")
+        if self._catalog.empty and "args_schema" not in self.model_fields_set:
+            self.args_schema = TaskInput  # no files to offer: no `files` argument
         if "description" not in self.model_fields_set and not self._catalog.empty:
             names = self._catalog.names()
             listed = _describe.listing(self._catalog, names) if names else "(none yet)"
@@ -281,19 +295,26 @@ def _tool_error(name: str, exc: GeminiCodeExecutionError) -> ToolException:
     elif isinstance(exc, GeminiAPIError):
         what = f"{exc.code} {exc.status}: {exc.message}"
         if exc.code == 429:
-            why = f"Gemini is rate limited or out of quota ({what}). Try again later."
+            why = (
+                f"Gemini is rate limited or out of quota (429 rate limit / quota: {what}). "
+                "Do not retry now: it was already retried. Continue without this tool, "
+                "or answer with what you have."
+            )
         elif exc.code is not None and 400 <= exc.code < 500:
-            why = f"Gemini rejected the request ({what}). Change the task or files."
+            why = (
+                f"Gemini rejected the request ({what}). Retrying the same call will fail "
+                "again. Change the task or files."
+            )
         else:
-            why = f"Gemini had a server error ({what}). Try again."
+            why = f"Gemini had a server error ({what}). You may retry once."
     elif isinstance(exc, GeminiTimeoutError):
-        why = f"Gemini did not answer in time ({exc}). Try again, or split the task."
+        why = f"Gemini did not answer in time ({exc}). You may retry once, or split the task."
     elif isinstance(exc, GeminiConnectionError):
-        why = f"Gemini could not be reached ({exc}). Try again later."
+        why = f"Gemini could not be reached ({exc}). You may retry later."
     elif isinstance(exc, IncompleteResponseError):
-        why = f"Gemini's answer broke off ({exc}). Try again."
+        why = f"Gemini's answer broke off ({exc}). You may retry once."
     elif isinstance(exc, InvalidMessageError):
-        why = f"the request could not be built: {exc}"
+        why = f"the request could not be built: {exc}. Retrying the same call will fail again."
     else:
         why = str(exc)
     return ToolException(f"{name} failed: {why}")

@@ -473,13 +473,19 @@ class ScriptedGemini:
       prints it, its ``codeExecutionResult`` (the real value), then the answer;
     - otherwise a greeting for a greeting, else a short echo of the prompt.
 
-    Stop sequences cut the text, and streaming requests get the answer in chunks
-    (:func:`stream_chunks`). ``model_version`` defaults to the requested model.
+    A function call already made ``max_repeats`` times (default 3) in the current turn with
+    the same arguments is not made again: the answer is text instead, so an agent loop
+    over this responder always ends. Stop sequences cut the text, and streaming requests
+    get the answer in chunks (:func:`stream_chunks`). ``model_version`` defaults to the
+    requested model.
     """
 
-    def __init__(self, *, check: bool = True, model_version: str | None = None) -> None:
+    def __init__(
+        self, *, check: bool = True, model_version: str | None = None, max_repeats: int = 3
+    ) -> None:
         self.check = check
         self.model_version = model_version
+        self.max_repeats = max_repeats
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
 
@@ -549,10 +555,23 @@ class ScriptedGemini:
             declarations = [d for d in declarations if d.get("name") in allowed]
         tool_answers = _responses_text(contents)
         if declarations and mode != "NONE" and (tool_answers is None or mode == "ANY"):
+            made = _calls_this_turn(contents)
+            if tool_answers is not None:
+                # Forced to call again after answers: a function not called yet this turn
+                # (an agent's final-answer tool, say), as Gemini moves on.
+                called = {name for name, _ in made}
+                declarations = [d for d in declarations if d.get("name") not in called] or (
+                    declarations
+                )
             chosen = _pick_functions(prompt, declarations, forced=mode == "ANY")
             if chosen:
                 hints = _Hints(f"{prompt} {_last_model_line(contents)}")
-                return self._calls(model, chosen, hints, number)
+                calls = self._calls(model, chosen, hints, number)
+                # Never loop forever: a call already made `max_repeats` times in this turn,
+                # with the same arguments, is not made again (the answer is text instead).
+                calls = [c for c in calls if made.count(_call_key(c)) < self.max_repeats]
+                if calls:
+                    return calls
         parts: list[JSON] = []
         computed: int | float | None = None
         if "codeExecution" in _builtins(body) or "code_execution" in _builtins(body):
@@ -607,6 +626,22 @@ class ScriptedGemini:
                     part["thoughtSignature"] = call_signature(name, call["args"])
             parts.append(part)
         return parts
+
+
+def _call_key(part: Mapping[str, Any]) -> tuple[str, str]:
+    call = _get(part, "functionCall") or {}
+    return str(call.get("name")), json.dumps(call.get("args") or {}, sort_keys=True)
+
+
+def _calls_this_turn(contents: list[JSON]) -> list[tuple[str, str]]:
+    """(name, args) of every function call the model made since the user last spoke."""
+    made: list[tuple[str, str]] = []
+    for content in reversed(contents):
+        if _starts_turn(content):
+            break
+        if content.get("role") == "model":
+            made += [_call_key(p) for p in _parts(content) if _get(p, "functionCall")]
+    return made
 
 
 def _all_user_texts(contents: list[JSON]) -> list[str]:

@@ -247,10 +247,10 @@ def test_long_output_is_cut_for_the_agent_but_whole_in_the_artifact(
     [
         (
             Reply.error(429, "Quota exceeded"),
-            r"429 RESOURCE_EXHAUSTED: Quota exceeded.*Try again later",
+            r"429 RESOURCE_EXHAUSTED: Quota exceeded.*Do not retry now",
         ),
         (Reply.error(400, "Bad file"), r"400 INVALID_ARGUMENT: Bad file.*Change the task"),
-        (Reply.error(503, "Overloaded"), r"503 UNAVAILABLE: Overloaded.*Try again"),
+        (Reply.error(503, "Overloaded"), r"503 UNAVAILABLE: Overloaded.*You may retry once"),
         (blocked("PROHIBITED_CONTENT"), r"blockReason=PROHIBITED_CONTENT.*Rephrase"),
         (response(finish_reason="SAFETY"), r"empty answer \(finish_reason=SAFETY\)"),
     ],
@@ -259,7 +259,7 @@ async def test_no_answer_raises_tool_exception(
     server: GeminiTestServer, make_tool: MakeTool, reply: Any, expected: str
 ) -> None:
     server.enqueue(reply, reply)
-    tool = make_tool()
+    tool = make_tool(handle_tool_error=False)  # the owner asks for exceptions
     with pytest.raises(ToolException, match=expected) as info:
         tool.invoke(tool_call(tool, task="t"))
     assert str(info.value).startswith("gemini_code_execution failed:")
@@ -272,19 +272,17 @@ def test_handle_tool_error_feeds_the_message_back(
     server: GeminiTestServer, make_tool: MakeTool
 ) -> None:
     server.enqueue(Reply.error(429, "Quota exceeded"))
-    tool = make_tool(handle_tool_error=True)
+    tool = make_tool()  # the default: failures go back to the agent
     message = tool.invoke(tool_call(tool, task="t"))
-    assert (
-        message.status == "error"
-        and "429" in message.content
-        and "Try again later" in message.content
-    )
+    assert message.status == "error"
+    assert "429" in message.content and "rate limit" in message.content
+    assert "quota" in message.content and "Do not retry now" in message.content
 
 
 def test_blank_task_is_refused_before_any_request(
     server: GeminiTestServer, make_tool: MakeTool
 ) -> None:
-    tool = make_tool()
+    tool = make_tool(handle_tool_error=False)
     with pytest.raises(ToolException, match="task is empty"):
         tool.invoke(tool_call(tool, task="   "))
     assert server.requests == []
@@ -320,7 +318,7 @@ BAD_NAMES = [
 async def test_bad_file_names_are_refused_before_any_request(
     server: GeminiTestServer, make_tool: MakeTool, box: Path, name: str, why: str
 ) -> None:
-    tool = make_tool(files_dir=box, max_file_bytes=4000)
+    tool = make_tool(files_dir=box, max_file_bytes=4000, handle_tool_error=False)
     for call in (tool.invoke, tool.ainvoke):
         with pytest.raises(ToolException) as info:
             outcome = call(tool_call(tool, task="t", files=["sales.csv", name]))
@@ -431,7 +429,7 @@ async def test_parallel_async_calls_upload_a_file_once(
 def test_upload_failure_is_a_tool_exception(
     server: GeminiTestServer, make_llm: MakeLLM, make_tool: MakeTool, box: Path
 ) -> None:
-    tool = make_tool(files_dir=box, inline_max_bytes=16)
+    tool = make_tool(files_dir=box, inline_max_bytes=16, handle_tool_error=False)
     original = server._files
 
     def failing(request: RecordedRequest, groups: Any) -> Reply:
