@@ -50,7 +50,6 @@ GENERATION = {
 }
 BODY = {
     "labels": ({"team": "a"}, {"labels": {"team": "a"}}),
-    "cached_content": ("cachedContents/abc", {"cachedContent": "cachedContents/abc"}),
     "safety_settings": (
         {types.HarmCategory.HARM_CATEGORY_HARASSMENT: types.HarmBlockThreshold.BLOCK_NONE},
         {"safetySettings": [{"category": "HARM_CATEGORY_HARASSMENT", "threshold": "BLOCK_NONE"}]},

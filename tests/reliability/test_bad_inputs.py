@@ -610,6 +610,7 @@ def _trigger(bad: Bad, server: GeminiTestServer, tmp_path: Path, mode: str) -> N
         files = _tool_dir(tmp_path)
         os.chdir(files)
         init = {"files_dir": files, "max_file_bytes": 64, "llm": path_llm(server.base_url)}
+        init["handle_tool_error"] = False  # the refusal itself, raised
         init.update(bad.spec.get("__init__", {}))
         tool = GeminiCodeExecutionTool(**init)
         args = {k: v for k, v in bad.spec.items() if k != "__init__"}

@@ -168,7 +168,7 @@ def test_cache_vanishing_twice_is_an_error_not_a_loop(
     def always_gone(req: Any) -> Any:
         return Reply.error(403, "CachedContent not found (or permission denied)")
 
-    tool = make_tool(files_dir=data_dir, cache_files=True)
+    tool = make_tool(files_dir=data_dir, cache_files=True, handle_tool_error=False)
     server.responder = always_gone
     with pytest.raises(ToolException, match="CachedContent not found"):
         call(tool, "q", ["sales.csv"])
