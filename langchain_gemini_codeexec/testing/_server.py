@@ -16,16 +16,20 @@ import socket
 import struct
 import threading
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
+from os import PathLike
 from types import TracebackType
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import parse_qsl, urlsplit
 
 from ._batch import BatchEndpoints
 from ._caches import CachedContentStore, cache_action
 from ._replies import JSON, Reply, merge_chunks, sse_event
+
+if TYPE_CHECKING:
+    from ._cassette import CassetteSession, Matcher
 
 Api = Literal["developer", "vertex", "vertex_express", "files", "caches", "unknown"]
 Responder = Callable[["RecordedRequest"], "Reply | JSON | None"]
@@ -142,6 +146,12 @@ class GeminiTestServer:
     (text characters plus file bytes, divided by 4). ``caches`` is the fake
     ``cachedContents`` API; ``count_usage=True`` also fills ``promptTokenCount`` of
     uncached answers with that count.
+
+    With ``cassette=path`` every request is answered from that recorded file instead
+    (nothing is forwarded; an unrecorded request gets a 400 saying so), and with
+    ``record=True`` it is forwarded to ``upstream`` (real Gemini by default) and the
+    exchanges are written to ``path`` when the server stops. ``redact`` lists more values
+    to keep out of the file, ``ignore``/``matcher`` loosen matching: see ``_cassette``.
     """
 
     def __init__(
@@ -150,7 +160,29 @@ class GeminiTestServer:
         *,
         count_tokens: TokenCounter | None = None,
         count_usage: bool = False,
+        cassette: str | PathLike[str] | None = None,
+        record: bool = False,
+        upstream: str | None = None,
+        redact: Sequence[str] | Mapping[str, str] = (),
+        ignore: Sequence[str] = (),
+        matcher: Matcher | None = None,
     ) -> None:
+        self.cassette: CassetteSession | None = None
+        if cassette is not None:
+            from ._cassette import CassetteSession  # only cassette users need it
+
+            if responder is not None:
+                raise ValueError("a cassette answers every request: pass responder or cassette")
+            self.cassette = CassetteSession(
+                cassette,
+                record=record,
+                upstream=upstream,
+                redact=redact,
+                ignore=ignore,
+                matcher=matcher,
+            )
+        elif record or upstream is not None:
+            raise ValueError("record=True and upstream need cassette=PATH to record into")
         self.responder = responder
         self.count_tokens = count_tokens
         self.count_usage = count_usage
@@ -224,6 +256,8 @@ class GeminiTestServer:
                 fut.result(timeout=5)
             loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=5)
+        if self.cassette is not None:
+            self.cassette.save()
 
     async def _shutdown(self) -> None:
         if self._server is not None:
@@ -374,6 +408,10 @@ class GeminiTestServer:
         )
         with self._lock:
             self.requests.append(req)
+        if self.cassette is not None:
+            await self.cassette.serve(req, target, writer, keep, self.base_url)
+            await writer.drain()
+            return
         batch_reply = self.batch.answer(req)
         if batch_reply is not None:
             reply = batch_reply

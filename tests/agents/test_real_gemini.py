@@ -1,7 +1,9 @@
-"""The agent features against real Gemini; skipped without credentials.
+"""The agent features against real Gemini: replayed from cassettes, recorded with credentials.
 
-GOOGLE_API_KEY / GEMINI_API_KEY (or Vertex AI settings) must be set. GEMINI_TEST_MODEL
-picks the Gemini 3 model (default gemini-3-flash-preview).
+Each test replays `cassettes/test_real_gemini/<test>.json` when it exists and skips
+otherwise; `--gemini-record-mode=once` with GOOGLE_API_KEY / GEMINI_API_KEY (or Vertex AI
+settings) records it. GEMINI_TEST_MODEL picks the Gemini 3 model (default
+gemini-3-flash-preview).
 """
 
 from __future__ import annotations
@@ -15,13 +17,12 @@ from langchain_core.tools import tool
 from pydantic import BaseModel
 
 from langchain_gemini_codeexec import ChatGeminiCodeExecution
-from langchain_gemini_codeexec.testing import has_gemini_credentials
 
 pytestmark = [
     pytest.mark.integration,
-    pytest.mark.skipif(
-        not has_gemini_credentials(), reason="needs GOOGLE_API_KEY / GEMINI_API_KEY"
-    ),
+    # Replays tests/agents/cassettes/ offline; records them with credentials and
+    # --gemini-record-mode=once (see README, "Testing your pipeline offline"); else skips.
+    pytest.mark.usefixtures("gemini_cassette"),
 ]
 GEMINI_3 = os.environ.get("GEMINI_TEST_MODEL", "gemini-3-flash-preview")
 ORDERS = [120.5, 89.9, 240.0, 75.25, 310.4, 98.0, 150.75, 205.1]

@@ -4,7 +4,10 @@ Credentials: `GOOGLE_API_KEY` or `GEMINI_API_KEY` (Developer API), or Vertex AI 
 `GOOGLE_GENAI_USE_VERTEXAI=true` and `GOOGLE_CLOUD_PROJECT` (application default
 credentials). `GEMINI_TEST_MODEL` picks the model (default `gemini-2.5-flash`).
 
-Run: `pytest -m integration tests/integration/test_real_gemini.py`.
+Each test replays its cassette (`cassettes/test_real_gemini/<test>.json`) when there is
+one, and skips otherwise. Record (or refresh) them against real Gemini with credentials:
+`pytest tests/integration/test_real_gemini.py --gemini-record-mode=once` (`all` to
+record every one again).
 """
 
 from __future__ import annotations
@@ -17,14 +20,14 @@ import pytest
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage
 
 from langchain_gemini_codeexec import ChatGeminiCodeExecution
-from langchain_gemini_codeexec.testing import SUM_OF_PRIMES_PROMPT, has_gemini_credentials
+from langchain_gemini_codeexec.testing import SUM_OF_PRIMES_PROMPT
+from langchain_gemini_codeexec.testing.pytest_plugin import GeminiCassette
 
 pytestmark = [
     pytest.mark.integration,
-    pytest.mark.skipif(
-        not has_gemini_credentials(),
-        reason="real Gemini needs GOOGLE_API_KEY / GEMINI_API_KEY or Vertex AI settings",
-    ),
+    # Replays tests/integration/cassettes/ offline; records them with credentials and
+    # --gemini-record-mode=once (see README, "Testing your pipeline offline"); else skips.
+    pytest.mark.usefixtures("gemini_cassette"),
     pytest.mark.timeout(300),
 ]
 
@@ -33,7 +36,7 @@ SUM = 5117  # of the first 50 primes
 
 
 @pytest.fixture
-def llm() -> ChatGeminiCodeExecution:
+def llm(gemini_cassette: GeminiCassette) -> ChatGeminiCodeExecution:
     return ChatGeminiCodeExecution(model=MODEL, temperature=0, max_retries=4, timeout=240)
 
 

@@ -8,8 +8,9 @@ through the real google-genai SDK over HTTP, for two setups users have:
 - `gemini-2.5-flash` with `code_execution=False` (a plain Gemini chat model, the setup for
   agents on Gemini 2.x that take `GeminiCodeExecutionTool` as one of their tools).
 
-With credentials (`GOOGLE_API_KEY` / `GEMINI_API_KEY`, or Vertex AI settings) the same
-suite runs against real Gemini (`@pytest.mark.integration`); without, those tests skip.
+Against real Gemini (`@pytest.mark.integration`) the same suite runs through the
+`gemini_cassette` fixture: each test replays its recorded cassette offline, records it with
+credentials and `--gemini-record-mode=once`, and skips when it has neither.
 
 Feature flags (the suite's own `supports_*` properties) and why:
 - image inputs and image/PDF tool messages: supported. The suite downloads its sample
@@ -40,11 +41,8 @@ from langchain_tests.integration_tests import ChatModelIntegrationTests
 from langchain_tests.integration_tests import chat_models as suite
 
 from langchain_gemini_codeexec import ChatGeminiCodeExecution
-from langchain_gemini_codeexec.testing import (
-    GeminiTestServer,
-    ScriptedGemini,
-    has_gemini_credentials,
-)
+from langchain_gemini_codeexec.testing import GeminiTestServer, ScriptedGemini
+from langchain_gemini_codeexec.testing.pytest_plugin import GeminiCassette
 
 API_KEY = "test-key-not-a-secret-0123456789"
 
@@ -150,9 +148,20 @@ class TestGemini25PlainOffline(_Offline, ChatModelIntegrationTests):
         }
 
 
+class _Recorded(_Flags):
+    """Real Gemini through each test's cassette (`cassettes/test_chat_integration_standard/`):
+    replayed offline, recorded with credentials and `--gemini-record-mode=once`, else skipped.
+    """
+
+    @pytest.fixture(autouse=True)
+    def _cassette(self, gemini_cassette: GeminiCassette, monkeypatch: pytest.MonkeyPatch) -> None:
+        # The sample image and PDF come from memory here too, so that a request recorded
+        # once is the same request in every replay (the suite downloads them otherwise).
+        monkeypatch.setattr(suite, "httpx", SimpleNamespace(get=_serve_sample))
+
+
 @pytest.mark.integration
-@pytest.mark.skipif(not has_gemini_credentials(), reason="needs GOOGLE_API_KEY / GEMINI_API_KEY")
-class TestGemini3CodeExecutionReal(_Flags, ChatModelIntegrationTests):
+class TestGemini3CodeExecutionReal(_Recorded, ChatModelIntegrationTests):
     @property
     def chat_model_params(self) -> dict[str, Any]:
         # Room for Gemini 3's thinking: the suite's default of 100 tokens can end an answer
@@ -165,8 +174,7 @@ class TestGemini3CodeExecutionReal(_Flags, ChatModelIntegrationTests):
 
 
 @pytest.mark.integration
-@pytest.mark.skipif(not has_gemini_credentials(), reason="needs GOOGLE_API_KEY / GEMINI_API_KEY")
-class TestGemini25PlainReal(_Flags, ChatModelIntegrationTests):
+class TestGemini25PlainReal(_Recorded, ChatModelIntegrationTests):
     @property
     def chat_model_params(self) -> dict[str, Any]:
         return {"model": "gemini-2.5-flash", "code_execution": False, "max_tokens": 2048}

@@ -1,4 +1,8 @@
-"""The tool against real Gemini; skipped without GOOGLE_API_KEY / GEMINI_API_KEY or Vertex."""
+"""The tool against real Gemini: replayed from `cassettes/` offline, recorded with credentials.
+
+`--gemini-record-mode=once` with GOOGLE_API_KEY / GEMINI_API_KEY records a missing
+cassette; without a cassette and credentials a test skips.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,12 @@ from pathlib import Path
 import pytest
 
 from langchain_gemini_codeexec import CodeExecutionReport, GeminiCodeExecutionTool
-from langchain_gemini_codeexec.testing import has_gemini_credentials
 
 pytestmark = [
     pytest.mark.integration,
-    pytest.mark.skipif(not has_gemini_credentials(), reason="needs Gemini credentials"),
+    # Replays tests/tool/cassettes/ offline; records them with credentials and
+    # --gemini-record-mode=once (see README, "Testing your pipeline offline"); else skips.
+    pytest.mark.usefixtures("gemini_cassette"),
 ]
 
 

@@ -1,0 +1,201 @@
+"""pytest plugin: each test that asks for `gemini_cassette` gets its own recorded Gemini.
+
+Registered through the ``pytest11`` entry point, so installing the package is enough.
+The fixture starts a `GeminiTestServer` on the test's cassette,
+``cassettes/<test module>/<test name>.json`` next to the test file, and points google-genai
+at it through ``GOOGLE_GEMINI_BASE_URL`` / ``GOOGLE_VERTEX_BASE_URL``: models and clients the
+test builds without a ``base_url`` go through it unchanged.
+
+``--gemini-record-mode`` (or ``GEMINI_RECORD_MODE``, or the ini option
+``gemini_record_mode``) says what happens:
+
+- ``none`` (default): replay only. A test whose cassette is missing is skipped, saying how
+  to record it; nothing reaches the network.
+- ``once``: replay a cassette that exists, record one that does not (with credentials).
+- ``all``: record every cassette again (with credentials).
+
+In replay the environment gets a placeholder ``GOOGLE_API_KEY`` (and the Developer API),
+so no credentials are needed. The mode is printed in pytest's header, and a summary line
+says how many cassettes were replayed, recorded or missing.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import pytest
+
+from ._cassette import DEVELOPER_API
+from ._env import has_gemini_credentials
+from ._server import GeminiTestServer, RecordedRequest
+
+RecordMode = Literal["none", "once", "all"]
+MODES: tuple[RecordMode, ...] = ("none", "once", "all")
+REPLAY_API_KEY = "replay-placeholder-key-not-a-secret"
+_EXPLAIN = {
+    "none": "replay only, missing cassettes skip",
+    "once": "replay existing cassettes, record missing ones",
+    "all": "record every cassette again",
+}
+_UNSAFE = re.compile(r"[^\w.\-\[\]=,+@]")
+_STATS = pytest.StashKey[dict[str, list[str]]]()
+
+
+@dataclass
+class GeminiCassette:
+    """What the `gemini_cassette` fixture gives a test."""
+
+    path: Path
+    mode: RecordMode
+    recording: bool
+    server: GeminiTestServer
+    api_key: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def base_url(self) -> str:
+        """The server's URL (already in ``GOOGLE_GEMINI_BASE_URL``)."""
+        return self.server.base_url
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """What the server received in this test."""
+        return self.server.requests
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("gemini", "Gemini cassettes (langchain-gemini-codeexec)")
+    group.addoption(
+        "--gemini-record-mode",
+        choices=MODES,
+        default=None,
+        help="none: replay only (default); once: record missing cassettes; all: record all "
+        "again. Recording needs Gemini credentials.",
+    )
+    group.addoption(
+        "--gemini-upstream",
+        default=None,
+        help="where recording forwards to (default: the Developer API, or the Vertex AI "
+        "endpoint of GOOGLE_CLOUD_LOCATION when GOOGLE_GENAI_USE_VERTEXAI is set)",
+    )
+    parser.addini("gemini_record_mode", "default for --gemini-record-mode", default="none")
+
+
+def record_mode(config: pytest.Config) -> RecordMode:
+    """The mode in force: the option, else GEMINI_RECORD_MODE, else the ini value."""
+    value = (
+        config.getoption("--gemini-record-mode", default=None)
+        or os.environ.get("GEMINI_RECORD_MODE")
+        or config.getini("gemini_record_mode")
+        or "none"
+    )
+    value = str(value).strip().lower()
+    if value not in MODES:
+        raise pytest.UsageError(f"gemini record mode must be one of {MODES}, got {value!r}")
+    return value
+
+
+def _vertex() -> bool:
+    return os.environ.get("GOOGLE_GENAI_USE_VERTEXAI", "").strip().lower() in ("1", "true", "yes")
+
+
+def default_upstream() -> str:
+    """Real Gemini for the credentials in the environment."""
+    if not _vertex():
+        return DEVELOPER_API
+    location = os.environ.get("GOOGLE_CLOUD_LOCATION", "global").strip() or "global"
+    if location == "global":
+        return "https://aiplatform.googleapis.com"
+    return f"https://{location}-aiplatform.googleapis.com"
+
+
+def cassette_path(item: pytest.Item) -> Path:
+    """``cassettes/<module>/<Class.>test[params].json`` next to the test file."""
+    module = Path(str(item.path))
+    names = [item.name]
+    cls = getattr(item, "cls", None)
+    if cls is not None:
+        names.insert(0, cls.__name__)
+    name = _UNSAFE.sub("_", ".".join(names))
+    return module.parent / "cassettes" / module.stem / f"{name}.json"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "gemini_cassette(path=None, redact=(), ignore=(), matcher=None): options of the "
+        "test's gemini_cassette fixture",
+    )
+    record_mode(config)  # a bad value fails at start, not in the first test
+    stats: dict[str, list[str]] = {"replayed": [], "recorded": [], "missing": []}
+    config.stash[_STATS] = stats
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    mode = record_mode(config)
+    return f"gemini cassettes: record mode {mode} ({_EXPLAIN[mode]})"
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    stats = config.stash.get(_STATS, None)
+    if not stats or not any(stats.values()):
+        return
+    mode = record_mode(config)
+    counts = ", ".join(f"{len(v)} {k}" for k, v in stats.items() if v)
+    terminalreporter.write_line(f"gemini cassettes ({mode}): {counts}")
+    for path in stats["recorded"]:
+        terminalreporter.write_line(f"  recorded {path}")
+
+
+@pytest.fixture
+def gemini_cassette(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[GeminiCassette]:
+    """A `GeminiTestServer` on this test's cassette, replaying or recording by the mode.
+
+    Options come from ``@pytest.mark.gemini_cassette(path=..., redact=[...],
+    ignore=[...], matcher=...)``.
+    """
+    config = request.config
+    mode = record_mode(config)
+    marker = request.node.get_closest_marker("gemini_cassette")
+    options: dict[str, Any] = dict(marker.kwargs) if marker else {}
+    path = Path(options.pop("path", None) or cassette_path(request.node))
+    stats = config.stash[_STATS]
+    record = mode == "all" or (mode == "once" and not path.is_file())
+    if record and not has_gemini_credentials():
+        stats["missing"].append(str(path))
+        pytest.skip(
+            f"recording {path} ({mode}) needs Gemini credentials: GOOGLE_API_KEY / "
+            "GEMINI_API_KEY, or GOOGLE_GENAI_USE_VERTEXAI with GOOGLE_CLOUD_PROJECT"
+        )
+    if not record and not path.is_file():
+        stats["missing"].append(str(path))
+        pytest.skip(
+            f"no cassette at {path}: record it with --gemini-record-mode=once and "
+            "Gemini credentials (record mode none replays only)"
+        )
+    if record:
+        upstream = config.getoption("--gemini-upstream", default=None) or default_upstream()
+        project = os.environ.get("GOOGLE_CLOUD_PROJECT", "").strip()
+        if _vertex() and project:  # the project id is in every Vertex path: keep it out
+            options["redact"] = [*options.get("redact", ()), project]
+        server = GeminiTestServer(cassette=path, record=True, upstream=upstream, **options)
+    else:
+        server = GeminiTestServer(cassette=path, **options)
+    with server:
+        monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", server.base_url)
+        monkeypatch.setenv("GOOGLE_VERTEX_BASE_URL", server.base_url)
+        api_key = None
+        if not record:
+            for name in ("GEMINI_API_KEY", "GOOGLE_GENAI_USE_VERTEXAI", "GOOGLE_CLOUD_API_KEY"):
+                monkeypatch.delenv(name, raising=False)
+            monkeypatch.setenv("GOOGLE_API_KEY", REPLAY_API_KEY)
+            api_key = REPLAY_API_KEY
+        yield GeminiCassette(path, mode, record, server, api_key=api_key)
+    stats["recorded" if record else "replayed"].append(str(path))
