@@ -22,7 +22,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 from google import genai
-from google.genai import _api_client, types
+from google.genai import types
 from langchain_core.messages import AIMessage, AIMessageChunk
 
 from langchain_gemini_codeexec import ChatGeminiCodeExecution, GeminiCodeExecutionTool
@@ -37,6 +37,7 @@ from langchain_gemini_codeexec.testing import (
     stream_chunks,
     text,
 )
+from tests.support import ASYNC_TRANSPORTS, aggregate, as_message, force_transport
 
 # Shaped like a real key (39 characters, AIza prefix); the test fails if any of it leaks.
 KEY = "AIzaSyC7-rEaLlOoKiNg_SeCrEt-kEy9876543210"
@@ -44,7 +45,7 @@ TOKEN = "ya29.a0AfB_byC-SeCrEtBeArErToKeN-0123456789xyz"
 PROJECT = "acme-secret-project-4711"
 MODEL = "gemini-2.5-flash"
 ECHO = "Repeat after me: "
-ASYNC = ("aiohttp", "httpx2", "httpx")
+ASYNC = ASYNC_TRANSPORTS
 MODES = ("invoke", "stream", *(f"{m}-{t}" for m in ("ainvoke", "astream") for t in ASYNC))
 
 
@@ -54,29 +55,6 @@ def stand_in(req: RecordedRequest) -> Reply:
         said = req.text.split(ECHO, 1)[1]
         return Reply.stream(stream_chunks(response(text(f"You said: {said}"))))
     return Reply.stream(recorded_sum_of_primes())
-
-
-def force_transport(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
-    """Async calls of clients built from now on go over `name` (aiohttp, httpx2, httpx)."""
-    monkeypatch.setattr(_api_client, "has_aiohttp", name == "aiohttp")
-    if name == "aiohttp":
-        monkeypatch.delenv("GOOGLE_GENAI_HTTP_CLIENT", raising=False)
-    else:
-        monkeypatch.setenv("GOOGLE_GENAI_HTTP_CLIENT", name)
-
-
-def as_message(total: AIMessageChunk) -> AIMessage:
-    content = [
-        {k: v for k, v in b.items() if k != "index"} if isinstance(b, dict) else b
-        for b in total.content
-    ]
-    return AIMessage(
-        content=content,
-        response_metadata=total.response_metadata,
-        usage_metadata=total.usage_metadata,
-        tool_calls=total.tool_calls,
-        id=total.id,
-    )
 
 
 async def call(llm: ChatGeminiCodeExecution, mode: str, prompt: str) -> tuple[AIMessage, int]:
@@ -89,11 +67,7 @@ async def call(llm: ChatGeminiCodeExecution, mode: str, prompt: str) -> tuple[AI
         chunks = list(llm.stream(prompt))
     else:
         chunks = [c async for c in llm.astream(prompt)]
-    total = chunks[0]
-    for chunk in chunks[1:]:
-        total = total + chunk
-    assert isinstance(total, AIMessageChunk)
-    return as_message(total), len(chunks)
+    return as_message(aggregate(chunks)), len(chunks)
 
 
 def llm_at(base_url: str, key: str = KEY, **kwargs: Any) -> ChatGeminiCodeExecution:
