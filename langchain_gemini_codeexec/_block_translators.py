@@ -29,6 +29,7 @@ from typing import Any
 
 from langchain_gemini_codeexec._blocks import (
     CODE_TOOL_NAME,
+    OUTCOME_OK,
     RESULT_BLOCK_TYPE,
     BlockError,
     outcome_name,
@@ -75,7 +76,7 @@ def _lgg_code_execution_result(block: Block) -> list[Block]:
     result: Block = {
         "type": "server_tool_result",
         "tool_call_id": block.get("tool_call_id") or None,
-        "status": "success" if outcome == "OUTCOME_OK" else "error",
+        "status": "success" if outcome == OUTCOME_OK else "error",
         "output": block.get("code_execution_result", ""),
         "extras": {"outcome": outcome, "block_type": RESULT_BLOCK_TYPE, "synthetic_id": True},
     }

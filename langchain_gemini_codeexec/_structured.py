@@ -30,6 +30,7 @@ from langchain_core.utils.function_calling import convert_to_json_schema
 from langchain_core.utils.json import parse_json_markdown
 from langchain_core.utils.pydantic import is_basemodel_subclass
 
+from langchain_gemini_codeexec._blocks import MEDIA_BLOCK_TYPES, output_text
 from langchain_gemini_codeexec._function_tools import to_openai_function
 from langchain_gemini_codeexec.errors import InvalidMessageError
 
@@ -225,8 +226,8 @@ def transcript(message: BaseMessage) -> str:
             pieces.append(f"\n```python\n{code}\n```\n")
         elif kind == "server_tool_result":
             outcome = (block.get("extras") or {}).get("outcome", block.get("status"))
-            output = str(block.get("output", "")).rstrip("\n")
+            output = output_text(block.get("output")).rstrip("\n")
             pieces.append(f"Output ({outcome}):\n```\n{output}\n```\n")
-        elif kind in ("image", "file", "audio", "video"):
+        elif kind in MEDIA_BLOCK_TYPES:
             pieces.append(f"[{kind} {block.get('mime_type', '')}]\n")
     return "".join(pieces)
