@@ -656,11 +656,16 @@ class GeminiBatchJob:
     def _inline_records(self) -> Iterator[tuple[str | None, Any]]:
         holder = self._output.get("inlinedResponses")
         items = holder.get("inlinedResponses") if isinstance(holder, dict) else holder
+        keys = self.keys or []
         for number, item in enumerate(items or []):
+            # Inline results come in request order: one without `metadata.key` is placed
+            # by its position (Gemini echoes the key; this is for endpoints that do not).
+            fallback = keys[number] if number < len(keys) else None
             if isinstance(item, dict):
-                yield _record_key(item), item
+                yield _record_key(item) or fallback, item
             else:
-                yield None, IncompleteResponseError(f"inline result {number} is not an object")
+                message = f"inline result {number} is not an object"
+                yield fallback, IncompleteResponseError(message)
 
     def _finish(
         self, orderer: _Orderer, records: Iterable[tuple[str | None, Any]]

@@ -575,3 +575,18 @@ async def test_submit_batch_through_bind_tools_keeps_the_bound_tools(
     assert sent == want and sent_async == want
     assert "functionDeclarations" in json.dumps(want["tools"])
     assert want["generationConfig"]["temperature"] == 0.5
+
+
+def test_inline_results_without_keys_are_placed_by_position(
+    server: GeminiTestServer, llm: ChatGeminiCodeExecution
+) -> None:
+    """An endpoint that does not echo `metadata.key` inline: results follow request order."""
+    server.responder = lambda req: response(text(req.text))
+    job = llm.submit_batch(["A", "B"], keys=["a", "b"]).poll_until_done(**FAST)
+    for item in job.raw["response"]["inlinedResponses"]["inlinedResponses"]:
+        del item["metadata"]
+    job.raw["metadata"].pop("output")
+    assert [(r.key, r.message.text if r.message else None) for r in job.results()] == [
+        ("a", "A"),
+        ("b", "B"),
+    ]
