@@ -29,7 +29,9 @@ from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from langchain_gemini_codeexec._client import Transport, _LazyModule, _loads, convert_error
+from langchain_gemini_codeexec._classify import convert_error
+from langchain_gemini_codeexec._sdk import _LazyModule
+from langchain_gemini_codeexec._transport import Transport, _loads
 from langchain_gemini_codeexec.errors import GeminiAPIError
 
 if TYPE_CHECKING:

@@ -23,7 +23,9 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from langchain_gemini_codeexec._client import Transport, _loads, model_path
+from langchain_gemini_codeexec._config import model_path
+from langchain_gemini_codeexec._sdk import vertex_prefix
+from langchain_gemini_codeexec._transport import Transport
 from langchain_gemini_codeexec.errors import GeminiAPIError, InvalidMessageError
 
 if TYPE_CHECKING:
@@ -114,9 +116,9 @@ def cache_name(client: Client, name: Any, where: str = "cached_content") -> str:
             f"{where}: {name!r} is not a cache name; expected 'cachedContents/ID' (as "
             "returned by create_cache)"
         )
-    api = client._api_client
-    if api.vertexai and not name.startswith("projects/") and (api.project or api.location):
-        name = f"projects/{api.project}/locations/{api.location}/{name}"
+    prefix = vertex_prefix(client)
+    if prefix and not name.startswith("projects/"):
+        name = f"{prefix}/{name}"
     return str(name)
 
 
@@ -210,21 +212,13 @@ def too_small(exc: BaseException) -> int | None:
 
 
 def _call(transport: Transport, method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
-    api = transport.client._api_client
-    options = transport._sync_options
-    response = transport.retry.run(lambda: api.request(method, path, body, options))
-    return _loads(response.body)
+    return transport.request(method, path, body)
 
 
 async def _acall(
     transport: Transport, method: str, path: str, body: dict[str, Any]
 ) -> dict[str, Any]:
-    api = transport.client._api_client
-    options = transport._async_options
-    response = await transport.retry.arun(
-        lambda: transport._bounded(api.async_request(method, path, body, options))
-    )
-    return _loads(response.body)
+    return await transport.arequest(method, path, body)
 
 
 def _not_found(name: str, exc: GeminiAPIError) -> CacheGoneError:
@@ -358,9 +352,9 @@ async def aapply(transport: Transport, model: str, body: dict[str, Any]) -> dict
 
 def _model_resource(client: Client, model: str) -> str:
     path = model_path(client, model)
-    api = client._api_client
-    if api.vertexai and not path.startswith("projects/") and (api.project or api.location):
-        path = f"projects/{api.project}/locations/{api.location}/{path}"
+    prefix = vertex_prefix(client)
+    if prefix and not path.startswith("projects/"):
+        path = f"{prefix}/{path}"
     return path
 
 

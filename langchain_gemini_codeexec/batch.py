@@ -45,7 +45,8 @@ from langchain_core.messages import AIMessage
 from langchain_core.runnables import RunnableBinding
 
 from langchain_gemini_codeexec._batch_http import BatchHTTP, split_lines
-from langchain_gemini_codeexec._client import RETRYABLE_CODES, model_path
+from langchain_gemini_codeexec._classify import RETRYABLE_CODES
+from langchain_gemini_codeexec._config import model_path
 from langchain_gemini_codeexec.errors import (
     BatchJobError,
     BatchRequestError,
@@ -921,7 +922,7 @@ def _inline_body(plan: _Plan) -> dict[str, Any]:
 def _batch_fields(plan: _Plan, input_config: dict[str, Any]) -> dict[str, Any]:
     return {
         "displayName": plan.display_name,
-        "model": model_path(plan.llm._get_client(), plan.model),
+        "model": model_path(plan.llm.genai_client, plan.model),
         "inputConfig": input_config,
     }
 
@@ -944,7 +945,7 @@ def _vertex_body(plan: _Plan) -> dict[str, Any]:
         }
     return {
         "displayName": plan.display_name,
-        "model": model_path(plan.llm._get_client(), plan.model),
+        "model": model_path(plan.llm.genai_client, plan.model),
         "inputConfig": input_config,
         "outputConfig": output_config,
     }
@@ -962,7 +963,7 @@ def _write_jsonl(plan: _Plan) -> Path:
 def _create_path(plan: _Plan) -> str:
     if plan.llm.vertexai:
         return "batchPredictionJobs"
-    return f"{model_path(plan.llm._get_client(), plan.model)}:batchGenerateContent"
+    return f"{model_path(plan.llm.genai_client, plan.model)}:batchGenerateContent"
 
 
 def _job(plan: _Plan, answer: dict[str, Any]) -> GeminiBatchJob:

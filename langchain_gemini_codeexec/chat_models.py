@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import sys
 import threading
@@ -33,21 +34,17 @@ from langchain_gemini_codeexec import (
     _profiles,
     _structured,
 )
-from langchain_gemini_codeexec._client import (
-    RetryPolicy,
-    Transport,
-    build_client,
-    check_api_key,
-    files_base,
-)
+from langchain_gemini_codeexec._config import build_client, check_api_key
 from langchain_gemini_codeexec._from_gemini import (
     blocked_reason,
     first_candidate,
     response_to_message_fields,
 )
 from langchain_gemini_codeexec._options import DEFAULT_MODEL, GenerationOptions
+from langchain_gemini_codeexec._retry import RetryPolicy
 from langchain_gemini_codeexec._streaming import StreamState
 from langchain_gemini_codeexec._to_gemini import is_legacy_model, messages_to_contents
+from langchain_gemini_codeexec._transport import Transport
 from langchain_gemini_codeexec.errors import (
     BlockedPromptError,
     IncompleteResponseError,
@@ -57,7 +54,7 @@ from langchain_gemini_codeexec.errors import (
 if TYPE_CHECKING:
     from langchain_core.language_models.model_profile import ModelProfile
 
-if TYPE_CHECKING:  # google.genai loads when the first client is built (see _client._LazyModule)
+if TYPE_CHECKING:  # google.genai loads when the first client is built (see _sdk._LazyModule)
     from google.genai import Client
 
     from langchain_gemini_codeexec.batch import GeminiBatchJob
@@ -127,7 +124,10 @@ class ChatGeminiCodeExecution(BaseChatModel, GenerationOptions):
     api_version: str | None = None
     """API version (`v1beta`, `v1`, ...); default: the SDK's."""
     timeout: float | None = Field(default=None, gt=0, allow_inf_nan=False)
-    """Seconds to wait for Gemini: to connect, for a whole answer, for each stream chunk."""
+    """Seconds to wait for Gemini, per attempt (each retry gets the whole timeout again): to
+    connect and for the whole answer; for a stream, for its first chunk, then each next
+    chunk. Holds on every HTTP path, even against a server that trickles bytes. Values
+    above a year are treated as a year."""
     max_retries: int = Field(default=2, ge=0)
     """Retries of 408/429/5xx answers and connection errors, with backoff."""
     retry_initial_delay: float = Field(default=1.0, ge=0, allow_inf_nan=False)
@@ -143,7 +143,8 @@ class ChatGeminiCodeExecution(BaseChatModel, GenerationOptions):
     """`invoke` streams under the hood (LangChain then adds the chunks up itself)."""
 
     client: Any = Field(default=None, exclude=True)
-    """A prebuilt `google.genai.Client` to use instead of building one."""
+    """A prebuilt `google.genai.Client` to use instead of building one. It is set not to
+    follow redirects (so the key goes only to its endpoint); closing it is up to you."""
 
     output_version: str | None = "v1"
 
@@ -299,9 +300,52 @@ class ChatGeminiCodeExecution(BaseChatModel, GenerationOptions):
     @property
     def genai_client(self) -> Client:
         """The `google.genai.Client` this model talks through (e.g. for the Files API)."""
-        self._get_transport()
-        assert self._client is not None
-        return self._client
+        return self._get_transport().client
+
+    def close(self) -> None:
+        """Close the connections of the client this model built (a client you passed in
+        stays open: it is yours). The model stays usable: it builds a new client on its
+        next call."""
+        with self._lock:
+            client, self._client, self._transport = self._client, None, None
+        if client is not None and client is not self.client:
+            client.close()
+
+    async def aclose(self) -> None:
+        """`close`, also closing the async connections (aiohttp sessions, httpx pools)."""
+        with self._lock:
+            client, self._client, self._transport = self._client, None, None
+        if client is not None and client is not self.client:
+            client.close()
+            await client.aio.aclose()
+
+    def _reset_private(self) -> None:
+        """A copy gets its own client, built from its own settings on first use."""
+        self._client = None
+        self._transport = None
+        self._lock = threading.Lock()
+
+    def __copy__(self) -> ChatGeminiCodeExecution:
+        new = super().__copy__()
+        new._reset_private()
+        return new
+
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> ChatGeminiCodeExecution:
+        memo = {} if memo is None else memo
+        # A client you passed in and credentials are shared, not copied (they hold
+        # sockets, locks and tokens); everything else is copied.
+        for shared in (self.client, self.credentials):
+            if shared is not None:
+                memo[id(shared)] = shared
+        cls = type(self)
+        new = cls.__new__(cls)
+        memo[id(self)] = new
+        object.__setattr__(new, "__dict__", copy.deepcopy(self.__dict__, memo))
+        object.__setattr__(new, "__pydantic_extra__", copy.deepcopy(self.__pydantic_extra__, memo))
+        object.__setattr__(new, "__pydantic_fields_set__", set(self.__pydantic_fields_set__))
+        object.__setattr__(new, "__pydantic_private__", {})
+        new._reset_private()
+        return new
 
     # --- request -------------------------------------------------------------------------
 
@@ -322,7 +366,7 @@ class ChatGeminiCodeExecution(BaseChatModel, GenerationOptions):
         """
         options = self._resolve_options(stop, kwargs)
         system, contents = messages_to_contents(
-            messages, file_base=files_base(self._get_client()), model=options.model
+            messages, file_base=self._get_transport().files_base, model=options.model
         )
         body: dict[str, Any] = {"contents": contents}
         if system is not None:
@@ -364,11 +408,6 @@ class ChatGeminiCodeExecution(BaseChatModel, GenerationOptions):
             vertexai=bool(self.vertexai),
             where=where,
         )
-
-    def _get_client(self) -> Client:
-        self._get_transport()
-        assert self._client is not None
-        return self._client
 
     # --- responses -----------------------------------------------------------------------
 
@@ -570,7 +609,7 @@ class ChatGeminiCodeExecution(BaseChatModel, GenerationOptions):
         kwargs["cached_content"] = None
         converted = self._convert_input(messages).to_messages()
         model, body = self._build_request(converted, None, kwargs)
-        return _caching.create_body(self._get_client(), model, body, ttl, display_name)
+        return _caching.create_body(self.genai_client, model, body, ttl, display_name)
 
     def create_cache(
         self,

@@ -2,11 +2,35 @@
 
 They all derive from `GeminiCodeExecutionError`, so one `except` catches every failure of
 this package, while `InvalidMessageError` is also a `ValueError` (bad input).
+
+Failures of a call also derive from LangChain's standard errors
+(`langchain_core.exceptions`), so LangChain's retry middleware (`is_retryable`) and its
+context-overflow handling work with this model: a 429 is a `ModelRateLimitError`, a 401
+a `ModelAuthenticationError`, 403 `ModelPermissionDeniedError`, 404 `ModelNotFoundError`,
+another 4xx `ModelInvalidRequestError` (or `ContextOverflowError` when the input is too
+long), a 5xx `ModelAPIError`, a timeout `ModelTimeoutError` and a connection failure
+`ModelConnectionError`. `GeminiAPIError` (with `code`, `status`, `message`) stays the
+class to catch for any HTTP error answer.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from urllib.parse import urlsplit
+
+from langchain_core.exceptions import (
+    ContextOverflowError,
+    ModelAPIError,
+    ModelAuthenticationError,
+    ModelConnectionError,
+    ModelError,
+    ModelInvalidRequestError,
+    ModelNotFoundError,
+    ModelPermissionDeniedError,
+    ModelRateLimitError,
+    ModelTimeoutError,
+)
 
 
 class GeminiCodeExecutionError(Exception):
@@ -29,10 +53,11 @@ class BlockedPromptError(GeminiCodeExecutionError):
         )
 
 
-class GeminiAPIError(GeminiCodeExecutionError):
+class GeminiAPIError(GeminiCodeExecutionError, ModelError):
     """An HTTP error from Gemini, with its status code, status name and message.
 
-    The google-genai error is chained as `__cause__`.
+    The google-genai error is chained as `__cause__`. Raised as the subclass that names
+    the kind of failure (see `api_error`); catch `GeminiAPIError` for all of them.
     """
 
     def __init__(
@@ -53,12 +78,64 @@ class GeminiAPIError(GeminiCodeExecutionError):
         super().__init__(f"Gemini API error {code} {status}: {message}{tried}")
 
 
-class GeminiConnectionError(GeminiCodeExecutionError):
+class GeminiInvalidRequestError(GeminiAPIError, ModelInvalidRequestError):
+    """Gemini rejected the request (400 and other 4xx without a class of their own)."""
+
+
+class GeminiContextOverflowError(GeminiInvalidRequestError, ContextOverflowError):
+    """The input is longer than the model's context window (a 400 saying so)."""
+
+
+class GeminiAuthenticationError(GeminiAPIError, ModelAuthenticationError):
+    """401: the API key or credentials were not accepted."""
+
+
+class GeminiPermissionDeniedError(GeminiAPIError, ModelPermissionDeniedError):
+    """403: the credentials lack permission (or the key is not valid for this API)."""
+
+
+class GeminiNotFoundError(GeminiAPIError, ModelNotFoundError):
+    """404: the model (or file, or resource) does not exist."""
+
+
+class GeminiRateLimitError(GeminiAPIError, ModelRateLimitError):
+    """429: rate limited or out of quota; retrying later may succeed."""
+
+
+class GeminiServerError(GeminiAPIError, ModelAPIError):
+    """5xx: Gemini failed; retrying may succeed."""
+
+
+class GeminiRequestTimeoutError(GeminiAPIError, ModelTimeoutError):
+    """408: the server gave up waiting; retrying may succeed."""
+
+
+class GeminiRedirectError(GeminiAPIError):
+    """The endpoint answered with a redirect (3xx), which is never followed.
+
+    Following it would send the API key (and for 307/308 the whole request) to wherever
+    the server points. `location_origin` names the target's origin (scheme, host, port),
+    never more of the URL.
+    """
+
+    def __init__(self, code: int, location: str | None, *, attempts: int = 1) -> None:
+        self.location_origin = _origin(location)
+        super().__init__(
+            code,
+            "REDIRECT",
+            f"the endpoint redirects to {self.location_origin}; redirects are not followed "
+            "so that the API key goes only to the configured endpoint. Set base_url to the "
+            "endpoint you mean to use.",
+            attempts=attempts,
+        )
+
+
+class GeminiConnectionError(GeminiCodeExecutionError, ModelConnectionError):
     """Gemini could not be reached, or the connection broke before the answer was whole."""
 
 
-class GeminiTimeoutError(GeminiConnectionError, TimeoutError):
-    """A request took longer than the configured `timeout`."""
+class GeminiTimeoutError(GeminiConnectionError, ModelTimeoutError, TimeoutError):
+    """A request took longer than the configured `timeout` (per attempt)."""
 
 
 class IncompleteResponseError(GeminiCodeExecutionError):
@@ -107,3 +184,59 @@ class BatchTimeoutError(GeminiTimeoutError):
         super().__init__(message)
         self.job = job
         self.job_name: str = job.name
+
+
+# Gemini's 400 for an over-long input: "The input token count (N) exceeds the maximum
+# number of tokens allowed (M)."; other wordings seen from Google APIs are matched too.
+_CONTEXT_OVERFLOW = re.compile(
+    r"input token count.*exceeds|exceeds the maximum number of tokens|"
+    r"context (?:window|length)|prompt is too long|input is too long",
+    re.IGNORECASE | re.DOTALL,
+)
+_BY_CODE: dict[int, type[GeminiAPIError]] = {
+    400: GeminiInvalidRequestError,
+    401: GeminiAuthenticationError,
+    403: GeminiPermissionDeniedError,
+    404: GeminiNotFoundError,
+    408: GeminiRequestTimeoutError,
+    429: GeminiRateLimitError,
+}
+
+
+def api_error(
+    code: int | None,
+    status: str | None,
+    message: str | None,
+    *,
+    details: Any = None,
+    attempts: int = 1,
+) -> GeminiAPIError:
+    """The `GeminiAPIError` subclass for an HTTP error answer."""
+    cls: type[GeminiAPIError] = GeminiAPIError
+    if code is not None:
+        if code in _BY_CODE:
+            cls = _BY_CODE[code]
+        elif 500 <= code < 600:
+            cls = GeminiServerError
+        elif 400 <= code < 500:
+            cls = GeminiInvalidRequestError
+        if cls is GeminiInvalidRequestError and _CONTEXT_OVERFLOW.search(message or ""):
+            cls = GeminiContextOverflowError
+    return cls(code, status, message, details=details, attempts=attempts)
+
+
+def _origin(url: str | None) -> str:
+    """`scheme://host[:port]` of a URL, or a placeholder when there is none."""
+    if not url:
+        return "(no Location header)"
+    try:
+        parts = urlsplit(url.strip())
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "(an unparsable Location)"
+    if not host:
+        return "(a relative Location on the same endpoint)"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{parts.scheme or 'http'}://{host}{port}"

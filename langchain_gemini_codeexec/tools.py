@@ -224,9 +224,11 @@ class GeminiCodeExecutionTool(BaseTool):
             if self.cache_files and loaded:
                 message = _file_cache.invoke_cached(self, task, loaded, config)
             if message is None:
-                client = self.llm.genai_client
-                retry = self.llm._get_transport().retry
-                blocks = [file_block(f, client, self.inline_max_bytes, retry.run) for f in loaded]
+                transport = self.llm._get_transport()
+                blocks = [
+                    file_block(f, transport.client, self.inline_max_bytes, transport.run)
+                    for f in loaded
+                ]
                 message = self.llm.invoke(
                     self._messages(task, loaded, blocks), config, code_execution=True
                 )
@@ -247,10 +249,10 @@ class GeminiCodeExecutionTool(BaseTool):
             if self.cache_files and loaded:
                 message = await _file_cache.ainvoke_cached(self, task, loaded, config)
             if message is None:
-                client = self.llm.genai_client
-                retry = self.llm._get_transport().retry
+                transport = self.llm._get_transport()
                 blocks = [
-                    await afile_block(f, client, self.inline_max_bytes, retry.arun) for f in loaded
+                    await afile_block(f, transport.client, self.inline_max_bytes, transport.arun)
+                    for f in loaded
                 ]
                 message = await self.llm.ainvoke(
                     self._messages(task, loaded, blocks), config, code_execution=True

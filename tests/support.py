@@ -19,12 +19,12 @@ from typing import Any
 import httpx
 import httpx2
 import pytest
-from google.genai import _api_client
+from google import genai
+from google.genai import types
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.runnables import Runnable
 
-from langchain_gemini_codeexec import ChatGeminiCodeExecution, GeminiCodeExecutionTool
-from langchain_gemini_codeexec._client import build_client
+from langchain_gemini_codeexec import ChatGeminiCodeExecution, GeminiCodeExecutionTool, _sdk
 
 API_KEY = "test-key-not-a-secret-0123456789"
 # A key-shaped secret that must never show up in anything printed, logged or serialized.
@@ -61,53 +61,36 @@ def force_transport(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
     httpx is forced the way a user without aiohttp gets it: the SDK's module flag
     `has_aiohttp` is False (and `GOOGLE_GENAI_HTTP_CLIENT=httpx` picks classic httpx).
     """
+    _sdk.set_aiohttp_available(monkeypatch, name == "aiohttp")
     if name == "aiohttp":
-        monkeypatch.setattr(_api_client, "has_aiohttp", True)
         monkeypatch.delenv("GOOGLE_GENAI_HTTP_CLIENT", raising=False)
     else:
-        monkeypatch.setattr(_api_client, "has_aiohttp", False)
         monkeypatch.setenv("GOOGLE_GENAI_HTTP_CLIENT", name)
 
 
 def transport_in_use(llm: ChatGeminiCodeExecution) -> str:
     """Which async path the model's client is configured for (aiohttp / httpx2 / httpx)."""
-    api = llm.genai_client._api_client
-    if api._use_aiohttp():
-        return "aiohttp"
-    for cls in type(api._async_httpx_client).__mro__:
-        package = cls.__module__.split(".")[0]
-        if package in ("httpx", "httpx2"):
-            return package
-    raise AssertionError(f"unknown async client {api._async_httpx_client!r}")
+    return _sdk.http_library(llm.genai_client, is_async=True)
 
 
 def sync_transport_in_use(llm: ChatGeminiCodeExecution) -> str:
     """Which sync HTTP library the model's client uses (httpx2 / httpx)."""
-    for cls in type(llm.genai_client._api_client._httpx_client).__mro__:
-        package = cls.__module__.split(".")[0]
-        if package in ("httpx", "httpx2"):
-            return package
-    raise AssertionError("unknown sync client")
+    return _sdk.http_library(llm.genai_client, is_async=False)
 
 
 def async_path_used(llm: ChatGeminiCodeExecution) -> bool:
     """True once an async request went through the configured path."""
-    api = llm.genai_client._api_client
-    if api._use_aiohttp():
-        return bool(api._aiohttp_sessions)
-    return bool(getattr(api._async_httpx_client, "_loop_clients", None))
+    return _sdk.async_path_used(llm.genai_client)
 
 
 def close_model(llm: ChatGeminiCodeExecution) -> None:
     """Close the model's sync HTTP client (if it built one)."""
-    if llm._client is not None:
-        llm._client.close()
+    llm.close()
 
 
 async def aclose_model(llm: ChatGeminiCodeExecution) -> None:
     """Close the model's async HTTP sessions, on the loop that opened them."""
-    if llm._client is not None:
-        await llm._client.aio.aclose()
+    await llm.aclose()
 
 
 def path_llm(base_url: str, path: str = "sync-httpx2", **kwargs: Any) -> ChatGeminiCodeExecution:
@@ -125,30 +108,21 @@ def path_llm(base_url: str, path: str = "sync-httpx2", **kwargs: Any) -> ChatGem
         client_args["async_client_args"] = {"transport": httpx2.AsyncHTTPTransport()}
     else:
         raise ValueError(path)
-    client = build_client(
-        api_key=SECRET_API_KEY,
-        vertexai=False,
-        project=None,
-        location=None,
-        credentials=None,
-        base_url=base_url,
-        api_version=None,
-        **client_args,
-    )
+    options = types.HttpOptions(base_url=base_url, api_version="v1beta", **client_args)
+    client = genai.Client(api_key=SECRET_API_KEY, http_options=options)
     return ChatGeminiCodeExecution(client=client, **settings)
 
 
 def check_path(llm: ChatGeminiCodeExecution, path: str) -> None:
     """The model really runs on `path` (so a parametrized test cannot test the same twice)."""
-    api = llm.genai_client._api_client
+    client = llm.genai_client
     if path.startswith("async"):
-        assert api._use_aiohttp() == (path == "async-aiohttp")
+        assert _sdk.uses_aiohttp(client) == (path == "async-aiohttp")
         if path != "async-aiohttp":
-            inner = api._http_options.async_client_args["transport"]
+            inner = _sdk.http_options(client).async_client_args["transport"]  # type: ignore[index]
             assert type(inner).__module__.split(".")[0] == path.split("-")[1]
     else:
-        package = type(api._httpx_client).__mro__[1].__module__.split(".")[0]
-        assert package == path.split("-")[1]
+        assert _sdk.http_library(client, is_async=False) == path.split("-")[1]
 
 
 def invoke(llm: ChatGeminiCodeExecution, path: str, prompt: Any = "hi", **kw: Any) -> AIMessage:

@@ -93,7 +93,7 @@ async def test_acreate_update_get_delete(
     assert server.last_request.method == "GET" and got["model"] == f"models/{MODEL}"
     await llm.adelete_cache(name)
     assert server.last_request.method == "DELETE" and not server.caches.live()
-    await llm._client.aio.aclose()
+    await llm.aclose()
 
 
 def test_update_with_expire_time(

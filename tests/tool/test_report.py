@@ -106,8 +106,7 @@ async def test_from_streaming_model_ainvoke(
     llm = make_llm(streaming=True)
     message = await llm.ainvoke("q")
     check_rich(CodeExecutionReport.from_message(message))
-    assert llm._client is not None
-    await llm._client.aio.aclose()
+    await llm.aclose()
 
 
 def test_streamed_and_invoked_reports_are_equal(

@@ -1,0 +1,424 @@
+"""Transport: one request body to one API path, the answer's JSON back, retried and bounded.
+
+`Transport` owns the google-genai client of a model, the Files API base URL, the retry
+policy and the timeout. Besides the model methods (`generate`, `stream`, `count_tokens`)
+it has a generic `request(method, path, body)` / `arequest(...)` for any other API
+resource (`batches/...`, `cachedContents/...`, `files/...`) with the same retries, timeout
+and typed errors; `run` / `arun` give any other SDK call (the Files API upload) the same.
+
+`timeout` bounds each attempt as a whole: connecting, and the whole answer of a request
+(for a stream: the first chunk, then each next chunk). The HTTP libraries only bound each
+socket read (a server trickling a byte at a time would hold a sync call forever), so sync
+calls with a timeout run their attempt on a worker thread and the caller stops waiting at
+the deadline; the worker then drops the connection. Async calls use `asyncio.wait_for`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import math
+import queue
+import socket
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from langchain_gemini_codeexec import _sdk
+from langchain_gemini_codeexec._classify import convert_error
+from langchain_gemini_codeexec._config import model_path
+from langchain_gemini_codeexec._retry import RetryPolicy
+from langchain_gemini_codeexec._sdk import errors, types
+from langchain_gemini_codeexec.errors import IncompleteResponseError
+
+if TYPE_CHECKING:
+    from google.genai import Client
+
+T = TypeVar("T")
+
+# Longer timeouts are clamped to this (a year): 1e10 s overflows socket and thread waits.
+MAX_TIMEOUT = 365 * 24 * 3600.0
+
+
+def _loads(body: str | None) -> dict[str, Any]:
+    try:
+        data = json.loads(body) if body else {}
+    except json.JSONDecodeError as exc:
+        raise IncompleteResponseError(f"Gemini's answer is not valid JSON: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise IncompleteResponseError(
+            f"Gemini's answer is not valid UTF-8 ({exc.reason} at byte {exc.start})"
+        ) from exc
+    except RecursionError as exc:
+        raise IncompleteResponseError(
+            "Gemini's answer is nested too deeply to read (malformed or hostile JSON)"
+        ) from exc
+    if not isinstance(data, dict):
+        raise IncompleteResponseError(f"Gemini's answer is not a JSON object: {body!r:.200}")
+    return data
+
+
+def _event(data: str) -> dict[str, Any]:
+    """One SSE event's JSON, parsed once; an error event raises the SDK's APIError."""
+    try:
+        chunk = json.loads(data)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise IncompleteResponseError(
+            "an event of Gemini's streamed answer is not valid JSON (truncated or malformed): "
+            f"{data[:300]!r}"
+        ) from exc
+    if not isinstance(chunk, dict):
+        raise IncompleteResponseError(f"a streamed event is not a JSON object: {data[:200]!r}")
+    error = chunk.get("error")
+    if isinstance(error, dict) and "candidates" not in chunk:
+        code = error.get("code")
+        errors.APIError.raise_error(code if isinstance(code, int) else 500, chunk, None)
+    return chunk
+
+
+def _broken(exc: Exception, count: int) -> BaseException:
+    """The error for a stream that failed after `count` chunks reached the caller."""
+    converted = convert_error(exc)
+    if count and isinstance(converted, Exception) and converted.args:
+        converted.args = (f"{converted} (the stream broke after {count} chunks)",)
+    return converted
+
+
+# --- reading what the HTTP library returns ----------------------------------------------
+
+
+def _abort(raw: Any) -> None:
+    """Cut a sync response's connection from another thread (wakes a blocked read)."""
+    stream = getattr(raw, "extensions", {}).get("network_stream")
+    sock = stream.get_extra_info("socket") if stream is not None else None
+    if isinstance(sock, socket.socket):
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+
+# Bodies decode as the HTTP libraries' own `.text` does: httpx replaces bytes that are not
+# UTF-8 with U+FFFD, aiohttp refuses them (IncompleteResponseError).
+
+
+def _read(raw: Any, cancel: threading.Event | None) -> str:
+    """The whole body of a sync response, stopping early when `cancel` is set."""
+    pieces = raw.iter_bytes() if hasattr(raw, "iter_bytes") else raw.iter_content(65536)
+    body = bytearray()
+    for piece in pieces:
+        if cancel is not None and cancel.is_set():
+            raise TimeoutError("the deadline passed while the answer was arriving")
+        body += piece
+    return body.decode("utf-8", errors="replace")
+
+
+async def _aread(raw: Any) -> str:
+    if hasattr(raw, "aread"):  # httpx / httpx2
+        return bytes(await raw.aread()).decode("utf-8", errors="replace")
+    return bytes(await raw.read()).decode("utf-8")  # aiohttp
+
+
+async def _aclose(raw: Any) -> None:
+    """Release an async response now: a body not read to the end closes its connection."""
+    if hasattr(raw, "aclose"):  # httpx / httpx2
+        await raw.aclose()
+    else:  # aiohttp: close() drops the connection unless the body was read to its end
+        if raw.content.at_eof():
+            raw.release()
+        else:
+            raw.close()
+
+
+class _Worker:
+    """One sync attempt on a daemon thread, so that the caller can stop at a deadline.
+
+    The thread holds the response once it has one, so that the caller can cut the
+    connection at the deadline; a worker still waiting for headers ends by itself when a
+    socket read times out (the SDK's per-read timeout is the same `timeout`).
+    """
+
+    def __init__(self) -> None:
+        self.cancel = threading.Event()
+        self.raw: Any = None
+        self.results: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=8)
+
+    def start(self, target: Callable[[_Worker], None]) -> None:
+        def run() -> None:
+            try:
+                target(self)
+            except BaseException as exc:  # handed to the caller
+                self.put(False, exc)
+
+        threading.Thread(target=run, name="gemini-call", daemon=True).start()
+
+    def put(self, ok: bool, value: Any) -> bool:
+        """Hand a result to the caller; False once the caller gave up."""
+        while not self.cancel.is_set():
+            try:
+                self.results.put((ok, value), timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def get(self, timeout: float) -> Any:
+        try:
+            ok, value = self.results.get(timeout=timeout)
+        except queue.Empty:
+            self.stop()
+            raise TimeoutError(f"no answer within {timeout:g} s") from None
+        if not ok:
+            raise value
+        return value
+
+    def stop(self) -> None:
+        self.cancel.set()
+        if self.raw is not None:
+            _abort(self.raw)
+
+
+class Transport:
+    """Sends request bodies for one model's client; see the module docstring."""
+
+    def __init__(self, client: Client, retry: RetryPolicy, timeout: float | None = None) -> None:
+        self.client = client
+        self.retry = retry
+        self.timeout = None if timeout is None else min(float(timeout), MAX_TIMEOUT)
+        _sdk.forbid_redirects(client)
+        self.files_base = _sdk.files_base(client)
+        self._sync_options: types.HttpOptions | None = None
+        self._async_options: types.HttpOptions | None = None
+        if self.timeout is not None:
+            # Per socket read on sync paths (HttpOptions.timeout is in milliseconds; round
+            # up so a tiny timeout stays one); the whole attempt is bounded by _Worker.
+            self._sync_options = types.HttpOptions(timeout=max(1, math.ceil(self.timeout * 1000)))
+            # Async: asyncio bounds the attempt; the header tells Google's frontend the
+            # deadline, as the SDK does for sync calls. (The SDK would give aiohttp a total
+            # deadline that cuts long streams.)
+            self._async_options = types.HttpOptions(
+                headers={"X-Server-Timeout": str(math.ceil(self.timeout))}
+            )
+
+    def model_path(self, model: str, method: str) -> str:
+        return f"{model_path(self.client, model)}:{method}"
+
+    # --- one attempt ----------------------------------------------------------------
+
+    def _attempt(self, method: str, path: str, body: dict[str, Any] | None) -> str:
+        if self.timeout is None:
+            return self._fetch(method, path, body, None)
+        worker = _Worker()
+
+        def work(w: _Worker) -> None:
+            w.put(True, self._fetch(method, path, body, w))
+
+        worker.start(work)
+        return str(worker.get(self.timeout))
+
+    def _fetch(
+        self, method: str, path: str, body: dict[str, Any] | None, worker: _Worker | None
+    ) -> str:
+        request = _sdk.build_request(self.client, method, path, body, self._sync_options)
+        raw = _sdk.raw_response(_sdk.send(self.client, request))
+        try:
+            if worker is not None:
+                worker.raw = raw
+                if worker.cancel.is_set():
+                    raise TimeoutError("the deadline passed")
+            return _read(raw, worker.cancel if worker else None)
+        finally:
+            raw.close()
+
+    async def _bounded(self, awaitable: Awaitable[T]) -> T:
+        if self.timeout is None:
+            return await awaitable
+        return await asyncio.wait_for(awaitable, self.timeout)
+
+    async def _afetch(self, method: str, path: str, body: dict[str, Any] | None) -> str:
+        request = _sdk.build_request(self.client, method, path, body, self._async_options)
+        raw = _sdk.raw_response(await _sdk.asend(self.client, request))
+        try:
+            return await _aread(raw)
+        finally:
+            await _aclose(raw)
+
+    # --- requests -------------------------------------------------------------------
+
+    def request_text(self, method: str, path: str, body: dict[str, Any] | None = None) -> str:
+        """The answer body of `method` on `path` (relative to the versioned API base)."""
+        return self.retry.run(lambda: self._attempt(method, path, body))
+
+    async def arequest_text(
+        self, method: str, path: str, body: dict[str, Any] | None = None
+    ) -> str:
+        return await self.retry.arun(lambda: self._bounded(self._afetch(method, path, body)))
+
+    def request(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        """JSON answer of `method` ("get", "post", "patch", "delete") on an API `path`.
+
+        `path` is relative to the versioned base (`batches/123`, `cachedContents`,
+        `files/abc`); on Vertex AI the SDK adds `projects/.../locations/...`. Retried,
+        bounded by `timeout`, failures raised as our typed errors.
+        """
+        return _loads(self.request_text(method, path, body))
+
+    async def arequest(
+        self, method: str, path: str, body: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """`request`, async."""
+        return _loads(await self.arequest_text(method, path, body))
+
+    def run(self, call: Callable[[], T]) -> T:
+        """Any other sync SDK call (e.g. a Files API upload), retried and bounded."""
+        if self.timeout is None:
+            return self.retry.run(call)
+
+        def work(w: _Worker) -> None:
+            w.put(True, call())
+
+        def attempt() -> T:
+            worker = _Worker()
+            worker.start(work)
+            result: T = worker.get(self.timeout or MAX_TIMEOUT)
+            return result
+
+        return self.retry.run(attempt)
+
+    async def arun(self, call: Callable[[], Awaitable[T]]) -> T:
+        """Any other async SDK call, retried and bounded."""
+        return await self.retry.arun(lambda: self._bounded(call()))
+
+    def generate(self, model: str, body: dict[str, Any]) -> dict[str, Any]:
+        return self.request("post", self.model_path(model, "generateContent"), body)
+
+    async def agenerate(self, model: str, body: dict[str, Any]) -> dict[str, Any]:
+        return await self.arequest("post", self.model_path(model, "generateContent"), body)
+
+    def count_tokens(self, model: str, body: dict[str, Any]) -> dict[str, Any]:
+        return self.request("post", self.model_path(model, "countTokens"), body)
+
+    # --- streams --------------------------------------------------------------------
+
+    def _open(self, model: str, body: dict[str, Any]) -> tuple[Any, Iterator[str]]:
+        path = self.model_path(model, "streamGenerateContent?alt=sse")
+        request = _sdk.build_request(self.client, "post", path, body, self._sync_options)
+        response = _sdk.send(self.client, request)
+        return _sdk.raw_response(response), _sdk.events(response)
+
+    def stream(self, model: str, body: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """SSE chunks as JSON. Retried only until the first chunk has reached the caller."""
+        if self.timeout is not None:
+            yield from self._bounded_stream(model, body)
+            return
+
+        def first() -> tuple[Any, Iterator[str], dict[str, Any] | None]:
+            raw, events = self._open(model, body)
+            try:
+                item = next(events, None)
+                return raw, events, None if item is None else _event(item)
+            except BaseException:
+                raw.close()
+                raise
+
+        raw, events, chunk = self.retry.run(first)
+        count = 0
+        try:
+            while chunk is not None:
+                yield chunk
+                count += 1
+                item = next(events, None)
+                chunk = None if item is None else _event(item)
+        except Exception as exc:
+            converted = _broken(exc, count)
+            if converted is exc:
+                raise
+            raise converted from exc
+        finally:
+            getattr(events, "close", lambda: None)()
+            raw.close()
+
+    def _bounded_stream(self, model: str, body: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """`stream` with a timeout: a worker thread reads, each chunk has a deadline."""
+        timeout = self.timeout or MAX_TIMEOUT
+
+        def pump(w: _Worker) -> None:
+            raw, events = self._open(model, body)
+            w.raw = raw
+            try:
+                for item in events:
+                    if not w.put(True, item):
+                        return
+                w.put(True, None)
+            finally:
+                getattr(events, "close", lambda: None)()
+                raw.close()
+
+        def first() -> tuple[_Worker, dict[str, Any] | None]:
+            worker = _Worker()
+            worker.start(pump)
+            try:
+                item = worker.get(timeout)
+                return worker, None if item is None else _event(item)
+            except BaseException:
+                worker.stop()
+                raise
+
+        worker, chunk = self.retry.run(first)
+        count = 0
+        try:
+            while chunk is not None:
+                yield chunk
+                count += 1
+                item = worker.get(timeout)
+                chunk = None if item is None else _event(item)
+        except Exception as exc:
+            converted = _broken(exc, count)
+            if converted is exc:
+                raise
+            raise converted from exc
+        finally:
+            worker.stop()
+
+    async def astream(self, model: str, body: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+        """Async SSE chunks as JSON; retried only until the first chunk reached the caller.
+
+        The connection is released as soon as the stream ends, however it ends (a
+        `break`, `aclose()`, an error event): not when the garbage collector gets to it.
+        """
+        path = self.model_path(model, "streamGenerateContent?alt=sse")
+
+        async def first() -> tuple[Any, AsyncIterator[str], dict[str, Any] | None]:
+            request = _sdk.build_request(self.client, "post", path, body, self._async_options)
+            response = await self._bounded(_sdk.asend(self.client, request))
+            raw, events = _sdk.raw_response(response), _sdk.aevents(response)
+            try:
+                item = await self._bounded(anext(events, None))
+                return raw, events, None if item is None else _event(item)
+            except BaseException:
+                await _aclose_all(raw, events)
+                raise
+
+        raw, events, chunk = await self.retry.arun(first)
+        count = 0
+        try:
+            while chunk is not None:
+                yield chunk
+                count += 1
+                item = await self._bounded(anext(events, None))
+                chunk = None if item is None else _event(item)
+        except Exception as exc:
+            converted = _broken(exc, count)
+            if converted is exc:
+                raise
+            raise converted from exc
+        finally:
+            await _aclose_all(raw, events)
+
+
+async def _aclose_all(raw: Any, events: AsyncIterator[str]) -> None:
+    try:
+        aclose = getattr(events, "aclose", None)
+        if aclose is not None:
+            await aclose()
+    finally:
+        await _aclose(raw)
