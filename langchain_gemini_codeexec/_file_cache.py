@@ -253,7 +253,7 @@ class _Call:
     # sync
 
     def _create(self) -> FileCache:
-        run = self.transport.retry.run
+        run = self.transport.run  # retried and bounded by the model's timeout
         blocks = [file_block(f, self.client, self.tool.inline_max_bytes, run) for f in self.loaded]
         model, body = self._body(blocks)
         answer = self.transport.count_tokens(model, {"contents": body["contents"]})
@@ -298,7 +298,7 @@ class _Call:
     # async
 
     async def _acreate(self) -> FileCache:
-        run = self.transport.retry.arun
+        run = self.transport.arun
         blocks = [
             await afile_block(f, self.client, self.tool.inline_max_bytes, run) for f in self.loaded
         ]

@@ -297,6 +297,9 @@ class Transport:
     def count_tokens(self, model: str, body: dict[str, Any]) -> dict[str, Any]:
         return self.request("post", self.model_path(model, "countTokens"), body)
 
+    async def acount_tokens(self, model: str, body: dict[str, Any]) -> dict[str, Any]:
+        return await self.arequest("post", self.model_path(model, "countTokens"), body)
+
     # --- streams --------------------------------------------------------------------
 
     def _open(self, model: str, body: dict[str, Any]) -> tuple[Any, Iterator[str]]:
