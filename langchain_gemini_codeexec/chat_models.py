@@ -6,7 +6,7 @@ import copy
 import os
 import sys
 import threading
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping, Sequence
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -61,6 +61,25 @@ if TYPE_CHECKING:  # google.genai loads when the first client is built (see _sdk
 
 # Re-exported: tests and users import it from here.
 __all__ = ["DEFAULT_MODEL", "ChatGeminiCodeExecution"]
+
+# Settings the client and transport are built from: changing one means a new client.
+_CONNECTION_SETTINGS = frozenset(
+    {
+        "api_key",
+        "vertexai",
+        "project",
+        "location",
+        "credentials",
+        "base_url",
+        "api_version",
+        "timeout",
+        "max_retries",
+        "retry_initial_delay",
+        "retry_max_delay",
+        "default_headers",
+        "client",
+    }
+)
 
 
 def _env_flag(name: str) -> bool | None:
@@ -318,6 +337,32 @@ class ChatGeminiCodeExecution(BaseChatModel, GenerationOptions):
         if client is not None and client is not self.client:
             client.close()
             await client.aio.aclose()
+
+    def model_copy(
+        self, *, update: Mapping[str, Any] | None = None, deep: bool = False
+    ) -> ChatGeminiCodeExecution:
+        """A copy with its own client (built from its own settings on first use).
+
+        An `api_key` given as a plain string in `update` is kept as a secret, as the
+        constructor keeps it.
+        """
+        if update:
+            update = dict(update)
+            for name in ("api_key", "google_api_key"):
+                if isinstance(update.get(name), str):
+                    check_api_key(update[name])
+                    update["api_key"] = SecretStr(update.pop(name))
+        return super().model_copy(update=update, deep=deep)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in ("api_key", "google_api_key") and isinstance(value, str):
+            check_api_key(value)
+            name, value = "api_key", SecretStr(value)
+        super().__setattr__(name, value)
+        if name in _CONNECTION_SETTINGS and self.__pydantic_private__:
+            # The next call builds a client from the new settings.
+            with self._lock:
+                self._client = self._transport = None
 
     def _reset_private(self) -> None:
         """A copy gets its own client, built from its own settings on first use."""

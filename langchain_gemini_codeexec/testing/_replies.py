@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 JSON = dict[str, Any]
-ReplyKind = Literal["json", "stream", "raw", "close", "reset"]
+ReplyKind = Literal["json", "stream", "raw", "close", "reset", "trickle"]
 
 _STATUS_NAMES = {
     400: "INVALID_ARGUMENT",
@@ -133,6 +133,30 @@ class Reply:
     def raw(cls, status: int, body: bytes, headers: Mapping[str, str] | None = None) -> Reply:
         """Exact bytes as the body (for malformed-JSON tests)."""
         return cls("raw", status=status, raw_body=body, headers=dict(headers or {}))
+
+    @classmethod
+    def trickle(
+        cls,
+        body: bytes,
+        interval: float = 0.5,
+        *,
+        status: int = 200,
+        headers: Mapping[str, str] | None = None,
+        head_too: bool = False,
+    ) -> Reply:
+        """Send ``body`` one byte every ``interval`` seconds (a slow-loris answer).
+
+        With ``head_too`` the status line and headers are trickled as well. Every single
+        read gets a byte in time, so only a deadline on the whole call stops it.
+        """
+        return cls(
+            "trickle",
+            status=status,
+            raw_body=body,
+            headers=dict(headers or {}),
+            chunk_delay=interval,
+            truncate_last=head_too,
+        )
 
     @classmethod
     def close(cls, delay: float = 0.0) -> Reply:

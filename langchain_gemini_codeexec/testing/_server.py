@@ -197,6 +197,11 @@ class GeminiTestServer:
         self._thread: threading.Thread | None = None
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._conns: dict[asyncio.Task[Any], tuple[asyncio.StreamReader, asyncio.StreamWriter]] = {}
+        self.connections_accepted = 0
+        """How many TCP connections the server has accepted so far."""
+        self.files_delay = 0.0
+        """Seconds the Files API waits before each answer (to trip upload timeouts)."""
         self._port = 0
         self.batch = BatchEndpoints(self)  # Batch API endpoints, see _batch.py
 
@@ -297,6 +302,13 @@ class GeminiTestServer:
             self._queue.extend(replies)
 
     @property
+    def open_connections(self) -> int:
+        """Connections that neither side has closed yet (a client's idle pool included)."""
+        with self._lock:
+            conns = list(self._conns.values())
+        return sum(1 for reader, writer in conns if not reader.at_eof() and not writer.is_closing())
+
+    @property
     def pending(self) -> int:
         """How many queued replies have not been used yet."""
         with self._lock:
@@ -340,6 +352,9 @@ class GeminiTestServer:
         task = asyncio.current_task()
         assert task is not None
         self._tasks.add(task)
+        with self._lock:
+            self._conns[task] = (reader, writer)
+            self.connections_accepted += 1
         try:
             while True:
                 try:
@@ -368,6 +383,8 @@ class GeminiTestServer:
             pass  # the client went away
         finally:
             self._tasks.discard(task)
+            with self._lock:
+                self._conns.pop(task, None)
             writer.close()
 
     async def _dispatch(
@@ -418,6 +435,8 @@ class GeminiTestServer:
         elif api == "unknown":
             reply = Reply.error(404, f"GeminiTestServer: no route for {method} {url.path}")
         elif api == "files":
+            if self.files_delay:
+                await asyncio.sleep(self.files_delay)
             reply = self._files(req, groups)
         elif api == "caches":
             prefix = groups.get("prefix", "")
@@ -484,6 +503,9 @@ class GeminiTestServer:
         if reply.kind in ("close", "reset"):
             _abort(writer, reset=reply.kind == "reset")
             raise _Close
+        if reply.kind == "trickle":
+            await _trickle(reply, writer, keep)
+            return
         if reply.kind == "raw":
             writer.write(
                 _head(reply.status, reply.headers, len(reply.raw_body), keep) + reply.raw_body
@@ -565,6 +587,19 @@ def _head(
     out["Connection"] = "keep-alive" if keep else "close"
     lines = "".join(f"{k}: {v}\r\n" for k, v in out.items())
     return f"HTTP/1.1 {status} {reason}\r\n{lines}\r\n".encode("latin-1")
+
+
+async def _trickle(reply: Reply, writer: asyncio.StreamWriter, keep: bool) -> None:
+    head = _head(reply.status, reply.headers, len(reply.raw_body), keep)
+    if not reply.truncate_last:  # head_too
+        writer.write(head)
+        head = b""
+    data = head + reply.raw_body
+    for i in range(len(data)):
+        if i or not head:
+            await asyncio.sleep(reply.chunk_delay)
+        writer.write(data[i : i + 1])
+        await writer.drain()
 
 
 def _chunk(data: bytes) -> bytes:

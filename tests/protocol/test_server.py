@@ -19,6 +19,7 @@ from google import genai
 from google.auth.credentials import Credentials
 from google.genai import errors, types
 
+from langchain_gemini_codeexec import _sdk
 from langchain_gemini_codeexec.testing import (
     SUM_OF_PRIMES_PROMPT,
     GeminiTestServer,
@@ -68,7 +69,7 @@ def client(request: pytest.FixtureRequest, server: GeminiTestServer) -> genai.Cl
     args = {"transport": httpx.HTTPTransport()} if request.param == "httpx" else None
     opts = types.HttpOptions(base_url=server.base_url, client_args=args)
     c = genai.Client(api_key="test", http_options=opts)
-    assert type(c._api_client._httpx_client).__mro__[1].__module__.split(".")[0] == request.param
+    assert _sdk.http_library(c, is_async=False) == request.param
     return c
 
 
@@ -83,7 +84,7 @@ def aclient(request: pytest.FixtureRequest, server: GeminiTestServer) -> genai.C
     args = {"transport": transports[request.param]()} if request.param in transports else None
     opts = types.HttpOptions(base_url=server.base_url, async_client_args=args)
     c = genai.Client(api_key="test", http_options=opts)
-    assert c._api_client._use_aiohttp() == (request.param == "aiohttp")
+    assert _sdk.http_library(c, is_async=True) == request.param
     return c
 
 

@@ -19,6 +19,7 @@ from langchain_gemini_codeexec import (
     ChatGeminiCodeExecution,
     CodeExecutionReport,
     GeminiCodeExecutionTool,
+    _sdk,
 )
 from langchain_gemini_codeexec.testing import (
     GeminiTestServer,
@@ -117,12 +118,8 @@ async def test_async_tool_call(
 
 def assert_async_path_used(llm: ChatGeminiCodeExecution, transport: str) -> None:
     """The request went through the SDK's async client on the chosen path."""
-    api = llm.genai_client._api_client
-    assert api._use_aiohttp() == (transport == "aiohttp")
-    if transport == "aiohttp":
-        assert api._aiohttp_sessions
-    else:
-        assert api._async_httpx_client._loop_clients
+    assert _sdk.http_library(llm.genai_client, is_async=True) == transport
+    assert _sdk.async_path_used(llm.genai_client)
 
 
 def test_streaming_model_gives_the_same_report(
