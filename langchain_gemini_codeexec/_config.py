@@ -20,10 +20,14 @@ def build_client(
     base_url: str | None,
     api_version: str | None,
     headers: dict[str, str] | None = None,
+    client_args: dict[str, Any] | None = None,
+    async_client_args: dict[str, Any] | None = None,
 ) -> Client:
     """A google-genai client for a model's settings.
 
     It has no default timeout: `Transport` applies the model's timeout per request.
+    `client_args` / `async_client_args` go to the SDK's HTTP clients (an httpx transport
+    in `async_client_args` makes async calls use httpx instead of aiohttp).
     """
     from google.genai import Client  # here, not at the top: see _sdk._LazyModule
 
@@ -33,6 +37,8 @@ def build_client(
         # SDK 3.x default for the Developer API is v1, so pin v1beta unless told otherwise.
         api_version=api_version or (None if vertexai else "v1beta"),
         headers=headers,
+        client_args=client_args,
+        async_client_args=async_client_args,
         # One attempt inside the SDK: retries are ours (see _retry).
         retry_options=types.HttpRetryOptions(attempts=1),
     )
