@@ -22,7 +22,8 @@ Credentials are neither recorded nor matched (see `_redact`).
 Matching compares method, path, query, the ``x-goog-upload-*`` request headers and the
 body. ``ignore`` lists dotted paths to leave out, relative to the JSON body unless they
 start with ``query.``/``headers.`` (``generationConfig.seed``, ``contents[*].parts``,
-``query.upload_id``); a recorded string holding ``REDACTED`` matches any value there. A
+``query.upload_id``), on top of `VOLATILE` (display names and upload file names, made
+up per run); a recorded string holding ``REDACTED`` matches any value there. A
 ``matcher(received, recorded)`` function (both in cassette form) replaces the comparison.
 Each request takes the first matching interaction not yet used; once all are used, the
 last one matched is served again.
@@ -59,6 +60,15 @@ _HOP = frozenset(
     {"connection", "keep-alive", "transfer-encoding", "content-length", "content-encoding"}
 )
 _MAX_DIFFS = 12
+# Names made up per run (a timestamp, a random suffix): never matched. Batch jobs and their
+# input files get display names like "langchain-gemini-codeexec-<time>-<random>", and the
+# SDK sends the upload's temporary file name.
+VOLATILE = (
+    "batch.displayName",
+    "file.displayName",
+    "file.display_name",
+    "headers.x-goog-upload-file-name",
+)
 
 
 def _kept_header(name: str) -> bool:
@@ -232,7 +242,7 @@ class CassetteSession:
         if urlsplit(self.upstream).scheme not in ("http", "https"):
             raise ValueError(f"upstream must be an http(s) URL, got {self.upstream!r}")
         self.redactor = Redactor(redact)
-        self.ignore = [_ignore_pattern(s) for s in ignore]
+        self.ignore = [_ignore_pattern(s) for s in (*VOLATILE, *ignore)]
         self.matcher = matcher
         self.timeout = timeout
         self.replayed = 0

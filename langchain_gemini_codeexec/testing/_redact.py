@@ -3,8 +3,10 @@
 A credential is replaced wherever it appears, in the forms it can take on the way to a
 file: as is, URL-encoded, inside base64 (at any of the three byte alignments, standard or
 URL-safe alphabet), and any piece of 6 or more characters of it (so no recognisable head
-or tail survives). Values the user lists (a project id, an e-mail) are replaced as whole
-strings only: a short ordinary word must not be cut out of every answer.
+or tail survives). Pieces with 4 or fewer distinct characters (``-00000``) and plain
+numbers are kept, as ordinary text has them; the last 6 characters never are. Values the
+user lists (a project id, an e-mail) are replaced as whole strings only: a short ordinary
+word must not be cut out of every answer.
 """
 
 from __future__ import annotations
@@ -33,6 +35,15 @@ CREDENTIAL_QUERY = frozenset({"key", "access_token", "api_key"})
 _CREDENTIAL_ENV = ("GOOGLE_API_KEY", "GEMINI_API_KEY", "GOOGLE_CLOUD_API_KEY")
 _FRAGMENT = 6  # pieces of a credential this long or longer are redacted
 _MIN_FRAGMENTED = 16  # shorter credentials (dummy test keys) are redacted whole only
+
+
+def _distinctive(piece: str) -> bool:
+    """A piece of a key that ordinary text would not contain by chance.
+
+    Runs like ``-00000`` or ``aaaaaa`` (4 or fewer distinct characters) and plain numbers
+    are left alone: replacing them would cut into ids and counts in answers.
+    """
+    return len(set(piece)) > 4 and not piece.isdigit()
 
 
 def credentials_in(headers: Mapping[str, str], query: Mapping[str, str]) -> list[str]:
@@ -106,8 +117,11 @@ class Redactor:
             table.update(dict.fromkeys(forms, PLACEHOLDER))
             if len(secret) >= _MIN_FRAGMENTED:
                 fragments.update(
-                    secret[i : i + _FRAGMENT] for i in range(len(secret) - _FRAGMENT + 1)
+                    piece
+                    for i in range(len(secret) - _FRAGMENT + 1)
+                    if _distinctive(piece := secret[i : i + _FRAGMENT])
                 )
+                fragments.add(secret[-_FRAGMENT:])  # the tail, always (keys are shown by it)
         for value, replacement in self._user.items():
             table.setdefault(value, replacement)
             table.setdefault(quote(value, safe=""), replacement)

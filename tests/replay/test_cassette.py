@@ -37,7 +37,16 @@ from langchain_gemini_codeexec.testing import (
     stream_chunks,
     text,
 )
-from tests.support import ASYNC_TRANSPORTS, aggregate, as_message, force_transport
+from tests.support import (
+    ASYNC_TRANSPORTS,
+    PATHS,
+    aclose_model,
+    aggregate,
+    as_message,
+    check_path,
+    force_transport,
+    path_llm,
+)
 
 # Shaped like a real key (39 characters, AIza prefix); the test fails if any of it leaks.
 KEY = "AIzaSyC7-rEaLlOoKiNg_SeCrEt-kEy9876543210"
@@ -161,9 +170,9 @@ def recording(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recording]:
                 assert not rec.path.exists(), "written when the with block exits, not before"
                 rec.recorder_requests = list(recorder.requests)
             rec.upstream_requests = list(upstream.requests)
-        yield rec
     finally:
-        mp.undo()
+        mp.undo()  # the transport forced last must not leak into the replay tests
+    yield rec
 
 
 def _token_credentials(token: str) -> Any:
@@ -253,6 +262,24 @@ async def test_replay_on_another_transport_than_recorded(
     message, n = await call(llm_at(replay.base_url), f"astream-{transport}", prompt_for("stream"))
     assert same(message, recording.messages["stream"])
     assert n == recording.chunk_counts["stream"]
+
+
+@pytest.mark.parametrize("path", PATHS)
+async def test_replay_on_every_http_path(
+    recording: Recording, replay: GeminiTestServer, path: str
+) -> None:
+    """Sync httpx2/httpx and async aiohttp/httpx2/httpx: each gets the recorded answers."""
+    llm = path_llm(replay.base_url, path, model=MODEL, max_retries=0)
+    check_path(llm, path)
+    sync = path.startswith("sync")
+    invoke_mode, stream_mode = ("invoke", "stream") if sync else ("ainvoke", "astream")
+    for mode in (invoke_mode, stream_mode):
+        recorded = "stream" if "stream" in mode else "invoke"
+        message, n = await call(llm, mode, prompt_for(recorded))
+        assert same(message, recording.messages[recorded])
+        assert n == recording.chunk_counts[recorded]
+    if not sync:
+        await aclose_model(llm)
 
 
 def test_a_stream_replays_as_a_stream(recording: Recording, replay: GeminiTestServer) -> None:
@@ -556,7 +583,7 @@ def test_a_key_only_in_the_environment_is_kept_out_too(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """GOOGLE_API_KEY / GEMINI_API_KEY are secrets even when the client sends another key."""
-    env_key = "AIzaSyEnvOnly-secret-key-998877665544332"
+    env_key = "AIzaSyEnv7Only-s3cret_kEy-x9Q2wL5mN8pR4tV"
     monkeypatch.setenv("GEMINI_API_KEY", env_key)
     path = tmp_path / "c.json"
     with (
