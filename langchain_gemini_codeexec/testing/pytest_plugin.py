@@ -14,9 +14,11 @@ test builds without a ``base_url`` go through it unchanged.
 - ``once``: replay a cassette that exists, record one that does not (with credentials).
 - ``all``: record every cassette again (with credentials).
 
-In replay the environment gets a placeholder ``GOOGLE_API_KEY`` (and the Developer API),
-so no credentials are needed. The mode is printed in pytest's header, and a summary line
-says how many cassettes were replayed, recorded or missing.
+In replay no credentials are needed: the environment gets a placeholder
+``GOOGLE_API_KEY`` for a Developer API cassette, or, for one recorded from Vertex AI, its
+location, a project and a static token in place of application default credentials.
+The mode is printed in pytest's header, and a summary line says how many cassettes were
+replayed, recorded or missing.
 """
 
 from __future__ import annotations
@@ -30,13 +32,16 @@ from typing import Any, Literal
 
 import pytest
 
-from ._cassette import DEVELOPER_API
+from ._cassette import DEVELOPER_API, load
 from ._env import has_gemini_credentials
+from ._redact import PLACEHOLDER
 from ._server import GeminiTestServer, RecordedRequest
 
 RecordMode = Literal["none", "once", "all"]
 MODES: tuple[RecordMode, ...] = ("none", "once", "all")
 REPLAY_API_KEY = "replay-placeholder-key-not-a-secret"
+REPLAY_PROJECT = "replay-project"
+_VERTEX_PATH = re.compile(r"/v1\w*/projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)/")
 _EXPLAIN = {
     "none": "replay only, missing cassettes skip",
     "once": "replay existing cassettes, record missing ones",
@@ -112,6 +117,46 @@ def default_upstream() -> str:
     if location == "global":
         return "https://aiplatform.googleapis.com"
     return f"https://{location}-aiplatform.googleapis.com"
+
+
+def recorded_vertex(path: Path) -> tuple[str, str] | None:
+    """(project, location) when the cassette was recorded from Vertex AI, else None."""
+    for interaction in load(path):
+        m = _VERTEX_PATH.match(str((interaction.get("request") or {}).get("path", "")))
+        if m:
+            project = m.group("project")
+            return (REPLAY_PROJECT if PLACEHOLDER in project else project), m.group("location")
+    return None
+
+
+def _replay_environment(path: Path, monkeypatch: pytest.MonkeyPatch) -> str | None:
+    """Credentials-free settings that send the same requests as the recording did.
+
+    Developer API: a placeholder key. Vertex AI: the recorded location, a project (the
+    recorded one, or a placeholder where it was redacted: that matches any) and a static
+    token for application default credentials, so nothing reaches Google's auth servers.
+    Returns the API key set, if any.
+    """
+    for name in ("GOOGLE_API_KEY", "GEMINI_API_KEY", "GOOGLE_CLOUD_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    vertex = recorded_vertex(path)
+    if vertex is None:
+        monkeypatch.delenv("GOOGLE_GENAI_USE_VERTEXAI", raising=False)
+        monkeypatch.setenv("GOOGLE_API_KEY", REPLAY_API_KEY)
+        return REPLAY_API_KEY
+    import google.auth
+    from google.oauth2.credentials import Credentials
+
+    project, location = vertex
+    monkeypatch.setenv("GOOGLE_GENAI_USE_VERTEXAI", "true")
+    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", project)
+    monkeypatch.setenv("GOOGLE_CLOUD_LOCATION", location)
+
+    def static_default(*args: Any, **kwargs: Any) -> tuple[Any, str]:
+        return Credentials(token="replay-placeholder-token"), project  # type: ignore[no-untyped-call]
+
+    monkeypatch.setattr(google.auth, "default", static_default)
+    return None
 
 
 def cassette_path(item: pytest.Item) -> Path:
@@ -191,11 +236,6 @@ def gemini_cassette(
     with server:
         monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", server.base_url)
         monkeypatch.setenv("GOOGLE_VERTEX_BASE_URL", server.base_url)
-        api_key = None
-        if not record:
-            for name in ("GEMINI_API_KEY", "GOOGLE_GENAI_USE_VERTEXAI", "GOOGLE_CLOUD_API_KEY"):
-                monkeypatch.delenv(name, raising=False)
-            monkeypatch.setenv("GOOGLE_API_KEY", REPLAY_API_KEY)
-            api_key = REPLAY_API_KEY
+        api_key = None if record else _replay_environment(path, monkeypatch)
         yield GeminiCassette(path, mode, record, server, api_key=api_key)
     stats["recorded" if record else "replayed"].append(str(path))

@@ -168,7 +168,7 @@ def test_vertex(gemini_cassette):
     token = Credentials(token="ya29.plugin-test-token-0123456789")
     llm = ChatGeminiCodeExecution(model="gemini-2.5-flash", credentials=token, max_retries=0)
     assert llm.invoke("Say hi.").text
-    assert "/projects/acme-proj-7781/" in gemini_cassette.requests[0].path
+    assert "/locations/us-central1/publishers/google/" in gemini_cassette.requests[0].path
 """
 
 
@@ -186,6 +186,15 @@ def test_recording_from_vertex_keeps_the_project_id_out(
     text = _cassettes(pytester)[0].read_text()
     assert "acme-proj-7781" not in text and "ya29" not in text
     assert "/projects/REDACTED/locations/us-central1/" in text
+
+    # Replay with no Google settings at all: the cassette says Vertex AI, and where.
+    for name in ("GOOGLE_GENAI_USE_VERTEXAI", "GOOGLE_CLOUD_PROJECT", "GOOGLE_CLOUD_LOCATION"):
+        monkeypatch.delenv(name)
+    before = len(stand_in.requests)
+    replayed = _run(pytester)
+    replayed.assert_outcomes(passed=1)
+    replayed.stdout.fnmatch_lines(["gemini cassettes (none): 1 replayed"])
+    assert len(stand_in.requests) == before
 
 
 def test_the_plugin_is_registered_as_a_pytest11_entry_point() -> None:
