@@ -27,14 +27,23 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from langchain.agents import create_agent
+try:  # with langchain installed, its agent; else (`pip install .` alone) tool_loop below
+    from langchain.agents import create_agent
+except ImportError:
+    create_agent = None
 from langchain_core.callbacks import CallbackManagerForLLMRun, CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
-from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
+from langchain_core.messages import (
+    AIMessage,
+    BaseMessage,
+    HumanMessage,
+    SystemMessage,
+    ToolMessage,
+)
 from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.retrievers import BaseRetriever
-from langchain_core.runnables import Runnable
+from langchain_core.runnables import Runnable, RunnableLambda
 from langchain_core.tools import create_retriever_tool
 
 from langchain_gemini_codeexec import ChatGeminiCodeExecution, GeminiCodeExecutionTool
@@ -195,7 +204,36 @@ def build_agent(agent_model: BaseChatModel, gemini: ChatGeminiCodeExecution) -> 
     )
     # A failed call comes back to the agent as an error message (the tool's default).
     compute = GeminiCodeExecutionTool(llm=gemini)
+    if create_agent is None:
+        return RunnableLambda(
+            lambda state: tool_loop(
+                agent_model, [search, compute], state["messages"], SYSTEM_PROMPT
+            )
+        )
     return create_agent(agent_model, tools=[search, compute], system_prompt=SYSTEM_PROMPT)
+
+
+def tool_loop(
+    model: Any, tools: list[Any], messages: list[Any], system_prompt: str | None = None
+) -> dict[str, Any]:
+    """What `create_agent` does, by hand with langchain-core, when langchain is absent.
+
+    The model answers; each tool call it makes runs and its ToolMessage goes back; until
+    an answer without tool calls (at most 10 turns). Returns `{"messages": [...]}` as the
+    agent's state does (without the system prompt).
+    """
+    by_name = {t.name: t for t in tools}
+    bound = model.bind_tools(tools)
+    history: list[Any] = [SystemMessage(system_prompt)] if system_prompt else []
+    history += [HumanMessage(m["content"]) if isinstance(m, dict) else m for m in messages]
+    for _ in range(10):
+        answer = bound.invoke(history)
+        history.append(answer)
+        if not answer.tool_calls:
+            break
+        for call in answer.tool_calls:
+            history.append(by_name[call["name"]].invoke({**call, "type": "tool_call"}))
+    return {"messages": history[1:] if system_prompt else history}
 
 
 def _show(message: BaseMessage, say: Callable[[str], None]) -> None:

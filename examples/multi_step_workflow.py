@@ -31,7 +31,10 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any, TypedDict
 
-from langgraph.graph import END, START, StateGraph
+try:  # with langgraph installed, a StateGraph; else (`pip install .` alone) run_steps below
+    from langgraph.graph import END, START, StateGraph
+except ImportError:
+    StateGraph = None
 
 from langchain_gemini_codeexec import (
     ChatGeminiCodeExecution,
@@ -158,7 +161,40 @@ def make_summarize(out_dir: Path) -> Any:
     return summarize
 
 
+class Steps:
+    """The same graph walked by hand (what `StateGraph.astream(stream_mode="updates")`
+    yields), for when langgraph is not installed."""
+
+    def __init__(self, tool: GeminiCodeExecutionTool, out_dir: Path) -> None:
+        self.nodes = {
+            "describe_data": describe_data,
+            "compute": make_compute(tool),
+            "check": check,
+            "summarize": make_summarize(out_dir),
+        }
+
+    async def astream(self, state: dict[str, Any], stream_mode: str = "updates") -> Any:
+        step: str | None = "describe_data"
+        while step is not None:
+            node = self.nodes[step]
+            change = node(state)
+            if asyncio.iscoroutine(change):
+                change = await change
+            state = {**state, **change}
+            yield {step: change}
+            if step == "describe_data":
+                step = "compute"
+            elif step == "compute":
+                step = "check"
+            elif step == "check":
+                step = route(state)  # type: ignore[arg-type]
+            else:
+                step = None
+
+
 def build_workflow(tool: GeminiCodeExecutionTool, out_dir: Path) -> Any:
+    if StateGraph is None:
+        return Steps(tool, out_dir)
     graph = StateGraph(Workflow)
     graph.add_node("describe_data", describe_data)
     graph.add_node("compute", make_compute(tool))

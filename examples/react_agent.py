@@ -23,9 +23,19 @@ import os
 import statistics
 import sys
 from contextlib import ExitStack
+from typing import Any
 
-from langchain.agents import create_agent
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
+try:  # with langchain installed, its agent; else (`pip install .` alone) tool_loop below
+    from langchain.agents import create_agent
+except ImportError:
+    create_agent = None
+from langchain_core.messages import (
+    AIMessage,
+    BaseMessage,
+    HumanMessage,
+    SystemMessage,
+    ToolMessage,
+)
 from langchain_core.tools import tool
 
 from langchain_gemini_codeexec import ChatGeminiCodeExecution
@@ -109,17 +119,40 @@ def scripted_gemini(request: RecordedRequest) -> Reply:
 
 def run(llm: ChatGeminiCodeExecution, question: str = QUESTION) -> list[BaseMessage]:
     """Run the agent on one question; returns the whole conversation."""
-    agent = create_agent(
-        llm,
-        [fetch_orders],
-        system_prompt=(
-            "You answer questions about sales. Get data with the tools you are given and "
-            "compute with code execution; never guess numbers."
-        ),
+    system_prompt = (
+        "You answer questions about sales. Get data with the tools you are given and "
+        "compute with code execution; never guess numbers."
     )
-    state = agent.invoke({"messages": [HumanMessage(question)]})
+    if create_agent is None:
+        state = tool_loop(llm, [fetch_orders], [HumanMessage(question)], system_prompt)
+    else:
+        agent = create_agent(llm, [fetch_orders], system_prompt=system_prompt)
+        state = agent.invoke({"messages": [HumanMessage(question)]})
     messages: list[BaseMessage] = state["messages"]
     return messages
+
+
+def tool_loop(
+    model: Any, tools: list[Any], messages: list[Any], system_prompt: str | None = None
+) -> dict[str, Any]:
+    """What `create_agent` does, by hand with langchain-core, when langchain is absent.
+
+    The model answers; each tool call it makes runs and its ToolMessage goes back; until
+    an answer without tool calls (at most 10 turns). Returns `{"messages": [...]}` as the
+    agent's state does (without the system prompt).
+    """
+    by_name = {t.name: t for t in tools}
+    bound = model.bind_tools(tools)
+    history: list[Any] = [SystemMessage(system_prompt)] if system_prompt else []
+    history += [HumanMessage(m["content"]) if isinstance(m, dict) else m for m in messages]
+    for _ in range(10):
+        answer = bound.invoke(history)
+        history.append(answer)
+        if not answer.tool_calls:
+            break
+        for call in answer.tool_calls:
+            history.append(by_name[call["name"]].invoke({**call, "type": "tool_call"}))
+    return {"messages": history[1:] if system_prompt else history}
 
 
 def show(messages: list[BaseMessage]) -> None:

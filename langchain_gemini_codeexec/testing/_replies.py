@@ -437,7 +437,11 @@ def _first_primes(count: int) -> list[int]:
 
 
 def recorded_sum_of_primes() -> list[JSON]:
-    """SSE chunks of Gemini answering :data:`SUM_OF_PRIMES_PROMPT` with code execution."""
+    """SSE chunks of a scripted answer to :data:`SUM_OF_PRIMES_PROMPT` with code execution.
+
+    Scripted, not recorded: written in the shape of Gemini 2.5 Flash's answers (text, code,
+    its result, the answer), with the primes computed here. The name is historical.
+    """
     primes = _first_primes(50)
     whole = response(
         text(
