@@ -369,8 +369,21 @@ def stream_chunks(resp: JSON, *, text_pieces: int = 3) -> list[JSON]:
     return chunks
 
 
+def _is_delta(part: Any) -> bool:
+    return (
+        isinstance(part, dict)
+        and set(part) <= {"text", "thought"}
+        and isinstance(part.get("text"), str)
+    )
+
+
 def merge_chunks(chunks: Sequence[JSON]) -> JSON:
-    """Merge SSE chunks into one response: parts concatenated as-is, last usage/finish wins."""
+    """Merge SSE chunks into one response, as ``generateContent`` would have answered.
+
+    Consecutive unsigned text deltas of one kind (thought or not) become one text part,
+    as Gemini's non-streaming answer has them; every other part is kept as it came. The
+    last usage and finish reason win.
+    """
     merged: JSON = {}
     parts: list[JSON] = []
     cand: JSON | None = None
@@ -384,7 +397,16 @@ def merge_chunks(chunks: Sequence[JSON]) -> JSON:
                 cand = cand or {}
                 content = c.get("content") or {}
                 role = content.get("role", role)
-                parts.extend(copy.deepcopy(content.get("parts") or []))
+                for part in copy.deepcopy(content.get("parts") or []):
+                    if (
+                        parts
+                        and _is_delta(part)
+                        and _is_delta(parts[-1])
+                        and (bool(part.get("thought")) == bool(parts[-1].get("thought")))
+                    ):
+                        parts[-1]["text"] += part["text"]
+                    else:
+                        parts.append(part)
                 cand.update({k: v for k, v in c.items() if k != "content"})
             elif key in ("responseId", "modelVersion", "createTime"):
                 merged.setdefault(key, value)

@@ -141,7 +141,8 @@ class GeminiTestServer:
     """Loopback Gemini API: scripted replies in, recorded requests out.
 
     Model requests take replies from :meth:`enqueue` first, then from ``responder``;
-    with neither, they get a 500 saying nothing was scripted. ``countTokens`` never
+    with neither, they get an immediate 400 (``FAILED_PRECONDITION``, not retried)
+    saying nothing was scripted. ``countTokens`` never
     takes from the queue: it uses ``count_tokens`` or the rule of ``testing._caches``
     (text characters plus file bytes, divided by 4). ``caches`` is the fake
     ``cachedContents`` API; ``count_usage=True`` also fills ``promptTokenCount`` of
@@ -341,8 +342,13 @@ class GeminiTestServer:
             except Exception as exc:
                 return Reply.error(500, f"GeminiTestServer responder raised {exc!r}")
         if item is None:
+            # A 4xx, so no client retries it with back-off: the test script is short.
             return Reply.error(
-                500, f"GeminiTestServer had no scripted reply for {req.method} {req.path}"
+                400,
+                f"GeminiTestServer: nothing was scripted for {req.method} {req.path} (no "
+                "scripted reply left: enqueue() one more, or pass a responder). This is "
+                "not a Gemini error; retrying will not help.",
+                "FAILED_PRECONDITION",
             )
         return item if isinstance(item, Reply) else Reply.json(item)
 

@@ -217,7 +217,8 @@ def test_json_reply_to_stream_is_one_event_and_stream_to_json_is_merged(
     _check_code_response(chunks[0])
     resp = client.models.generate_content(model=MODEL, contents="x")
     texts = [p.text for p in _parts(resp) if p.text is not None]
-    assert texts == ["Let me c", "ompute.", "The answ", "er is 4."]  # deltas are kept as parts
+    # Text deltas become whole parts again, as generateContent answers.
+    assert texts == ["Let me compute.", "The answer is 4."]
     assert resp.response_id == "resp-1"
 
 
@@ -356,11 +357,28 @@ async def test_error_async(server: GeminiTestServer, aclient: genai.Client) -> N
             pass
 
 
-def test_no_scripted_reply_is_500(server: GeminiTestServer, client: genai.Client) -> None:
-    with pytest.raises(errors.ServerError) as info:
+def test_no_scripted_reply_is_an_immediate_client_error(
+    server: GeminiTestServer, client: genai.Client
+) -> None:
+    with pytest.raises(errors.ClientError) as info:
         client.models.generate_content(model=MODEL, contents="x")
-    assert info.value.code == 500 and "no scripted reply" in (info.value.message or "")
+    assert info.value.code == 400 and info.value.status == "FAILED_PRECONDITION"
+    assert "nothing was scripted" in (info.value.message or "")
     assert len(server.requests) == 1
+
+
+def test_unscripted_request_is_not_retried_by_the_model(server: GeminiTestServer) -> None:
+    import time
+
+    from langchain_gemini_codeexec import ChatGeminiCodeExecution
+    from langchain_gemini_codeexec.errors import GeminiAPIError
+
+    llm = ChatGeminiCodeExecution(api_key="k", base_url=server.base_url, max_retries=5)
+    started = time.monotonic()
+    with pytest.raises(GeminiAPIError, match="nothing was scripted"):
+        llm.invoke("hi")
+    assert len(server.requests) == 1
+    assert time.monotonic() - started < 5  # no back-off (5 retries would take 30 s+)
 
 
 def test_unknown_route_is_404(server: GeminiTestServer, client: genai.Client) -> None:
@@ -564,7 +582,8 @@ def test_stream_chunks_and_merge() -> None:
     assert [("finishReason" in c["candidates"][0]) for c in chunks] == [False] * 4 + [True]
     assert all(c["responseId"] == "resp-1" and c["modelVersion"] for c in chunks)
     merged = merge_chunks(chunks)
-    assert len(merged["candidates"][0]["content"]["parts"]) == 5
+    merged_parts = merged["candidates"][0]["content"]["parts"]
+    assert merged_parts == [{"text": "abcdef"}, *signed["candidates"][0]["content"]["parts"][1:]]
     assert merged["candidates"][0]["finishReason"] == "STOP"
     assert merged["usageMetadata"] == usage(3, 30)
     assert stream_chunks(blocked()) == [blocked()]
@@ -604,3 +623,20 @@ def test_stream_reply_with_error_to_plain_request(
     server.enqueue(Reply.stream(stream_chunks(CODE_RESPONSE), error_after=err))
     with pytest.raises(errors.ServerError, match="boom"):
         client.models.generate_content(model=MODEL, contents="x")
+
+
+def test_streamed_script_read_by_invoke_has_whole_text_parts(server: GeminiTestServer) -> None:
+    from langchain_gemini_codeexec import ChatGeminiCodeExecution
+
+    whole = response(
+        text("Let me compute this carefully.\n\n"),
+        code("print(1 + 1)"),
+        result("2\n"),
+        text("The answer is two, as the code shows."),
+    )
+    server.enqueue(Reply.stream(stream_chunks(whole, text_pieces=3)))
+    llm = ChatGeminiCodeExecution(api_key="k", base_url=server.base_url, max_retries=0)
+    message = llm.invoke("1+1?")
+    kinds = [block["type"] for block in message.content_blocks]
+    assert kinds == ["text", "server_tool_call", "server_tool_result", "text"]
+    assert message.content_blocks[-1]["text"] == "The answer is two, as the code shows."
