@@ -319,10 +319,12 @@ class CodeExecutionReport(BaseModel):
     def _repr_html_(self) -> str:
         shown: set[int] = set()
         pieces = _split_links(self.answer.strip(), self.image_links) or ["(no text answer)"]
-        answer = "".join(
-            _html_text(p) if isinstance(p, str) else _html_image(p, shown) for p in pieces
-        )
-        parts = [f"<div><p>{answer}</p>"]
+        # Markdown over the whole answer, images dropped in where their links were.
+        images = [_html_image(p, shown) for p in pieces if not isinstance(p, str)]
+        marked = iter(range(len(images)))
+        source = "".join(p if isinstance(p, str) else f"\x00{next(marked)}\x00" for p in pieces)
+        answer = re.sub(r"\x00(\d+)\x00", lambda m: images[int(m.group(1))], _html_markdown(source))
+        parts = [f"<div><div>{answer}</div>"]
         for i, run in enumerate(self.runs, start=1):
             color = "#2e7d32" if run.ok else "#c62828"
             parts.append(
@@ -509,6 +511,61 @@ def _fenced(text: str, language: str = "") -> str:
 
 def _html_text(text: str) -> str:
     return html.escape(text).replace("\n", "<br/>")
+
+
+_CODE_SPAN = re.compile(r"`([^`\n]+)`")
+_BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*|__(?=\S)(.+?)(?<=\S)__")
+_ITALIC = re.compile(r"(?<![\w*])\*(?=[^\s*])(.+?)(?<=[^\s*])\*(?![\w*])")
+_BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+_HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
+
+
+def _html_inline(text: str) -> str:
+    """Escaped text with Markdown code spans, bold and italic as HTML."""
+    out = []
+    for i, piece in enumerate(_CODE_SPAN.split(text)):
+        if i % 2:
+            out.append(f"<code>{html.escape(piece)}</code>")
+            continue
+        piece = html.escape(piece, quote=False)
+        piece = _BOLD.sub(lambda m: f"<strong>{m.group(1) or m.group(2)}</strong>", piece)
+        out.append(_ITALIC.sub(r"<em>\1</em>", piece))
+    return "".join(out)
+
+
+def _html_markdown(text: str) -> str:
+    """The answer's Markdown as HTML (Jupyter shows `_repr_html_`, not the Markdown):
+    paragraphs, headings, lists, code fences, bold, italic and code spans. Everything is
+    escaped first: no HTML from the model reaches the page."""
+    blocks: list[str] = []
+    for fenced, chunk in _fence_split(text):
+        if fenced:
+            blocks.append(f"<pre><code>{html.escape(chunk)}</code></pre>")
+            continue
+        for para in re.split(r"\n\s*\n", chunk):
+            lines = [line for line in para.split("\n") if line.strip()]
+            if not lines:
+                continue
+            heading = _HEADING.match(lines[0]) if len(lines) == 1 else None
+            if heading:
+                level = len(heading.group(1))
+                blocks.append(f"<h{level}>{_html_inline(heading.group(2))}</h{level}>")
+            elif all(_BULLET.match(line) for line in lines):
+                tag = "ol" if re.match(r"^\s*\d", lines[0]) else "ul"
+                items = "".join(f"<li>{_html_inline(_BULLET.sub('', li))}</li>" for li in lines)
+                blocks.append(f"<{tag}>{items}</{tag}>")
+            else:
+                blocks.append(f"<p>{'<br/>'.join(_html_inline(line) for line in lines)}</p>")
+    return "".join(blocks)
+
+
+def _fence_split(text: str) -> list[tuple[bool, str]]:
+    """(is_code, text) runs: ``` fenced blocks apart from the prose around them."""
+    runs: list[tuple[bool, str]] = []
+    for i, piece in enumerate(re.split(r"^```[^\n]*\n?", text, flags=re.M)):
+        if piece:
+            runs.append((i % 2 == 1, piece))
+    return runs
 
 
 # --- links to charts -----------------------------------------------------------------

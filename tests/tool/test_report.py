@@ -336,3 +336,17 @@ def test_invalid_base64_image_is_an_error() -> None:
     message = AIMessage(content=[{"type": "image", "base64": "!!!", "mime_type": "image/png"}])
     with pytest.raises(ValueError, match="base64"):
         CodeExecutionReport.from_message(message)
+
+
+def test_jupyter_html_renders_the_answer_as_markdown() -> None:
+    answer = (
+        "## Result\n\nThe sum is **5117**, see `primes` and *the chart*.\n\n"
+        "- first: 2\n- last: 229\n\n```python\nprint(1 < 2)\n```\n<script>x</script>"
+    )
+    page = CodeExecutionReport(answer=answer)._repr_html_()
+    assert "<h2>Result</h2>" in page
+    assert "<strong>5117</strong>" in page and "**" not in page
+    assert "<code>primes</code>" in page and "<em>the chart</em>" in page
+    assert "<ul><li>first: 2</li><li>last: 229</li></ul>" in page
+    assert "<pre><code>print(1 &lt; 2)\n</code></pre>" in page
+    assert "<script>" not in page and "&lt;script&gt;" in page
