@@ -23,20 +23,19 @@ https://ai.google.dev/gemini-api/docs/batch-mode and https://ai.google.dev/api/b
 from __future__ import annotations
 
 import asyncio
-import math
 import time
 from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from langchain_gemini_codeexec import _sdk
 from langchain_gemini_codeexec._classify import convert_error
 from langchain_gemini_codeexec._sdk import _LazyModule
-from langchain_gemini_codeexec._transport import Transport, _loads
+from langchain_gemini_codeexec._transport import Transport, aclose_response
 from langchain_gemini_codeexec.errors import GeminiAPIError
 
 if TYPE_CHECKING:
     from google.genai import errors, types
-    from google.genai._api_client import BaseApiClient
 else:
     errors = _LazyModule("google.genai.errors")
     types = _LazyModule("google.genai.types")
@@ -68,18 +67,11 @@ class BatchHTTP:
         self.transport = transport
 
     @property
-    def _api(self) -> BaseApiClient:
-        return self.transport.client._api_client
-
-    @property
     def vertexai(self) -> bool:
         return bool(self.transport.client.vertexai)
 
     def _sync_options(self) -> Any:
         return getattr(self.transport, "_sync_options", None)
-
-    def _async_options(self) -> Any:
-        return getattr(self.transport, "_async_options", None)
 
     async def _bounded(self, awaitable: Any) -> Any:
         timeout = self.transport.timeout
@@ -92,40 +84,37 @@ class BatchHTTP:
 
         `timeout` (seconds) bounds this one request, e.g. to a poller's deadline.
         """
-        api, options = self._api, self._sync_options()
         if timeout is not None:
-            options = types.HttpOptions(timeout=max(1, math.ceil(max(timeout, 0.5) * 1000)))
+            timeout = max(timeout, 0.5)
 
-        def call() -> Any:
-            return api.request("get", path, {}, options)
+        def call() -> dict[str, Any]:
+            return self.transport.attempt("get", path, timeout=timeout)
 
         if retry:
-            return _loads(self.transport.retry.run(call).body)
+            return self.transport.retry.run(call)
         try:
-            return _loads(call().body)
+            return call()
         except Exception as exc:
             _fail(exc, 0)
 
     async def aget(self, path: str, *, retry: bool = True) -> dict[str, Any]:
-        api, options = self._api, self._async_options()
-
-        async def call() -> Any:
-            return await self._bounded(api.async_request("get", path, {}, options))
+        async def call() -> dict[str, Any]:
+            return await self.transport.aattempt("get", path)
 
         if retry:
-            return _loads((await self.transport.retry.arun(call)).body)
+            return await self.transport.retry.arun(call)
         try:
-            return _loads((await call()).body)
+            return await call()
         except Exception as exc:
             _fail(exc, 0)
 
     def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         """A POST sent again only after an answer saying it was not acted on (429/503)."""
-        api, options, retry = self._api, self._sync_options(), self.transport.retry
+        retry = self.transport.retry
         attempt = 0
         while True:
             try:
-                return _loads(api.request("post", path, body, options).body)
+                return self.transport.attempt("post", path, body)
             except Exception as exc:
                 if not _may_resend(exc, attempt, retry.max_retries):
                     _fail(exc, attempt)
@@ -133,12 +122,11 @@ class BatchHTTP:
                 attempt += 1
 
     async def apost(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        api, options, retry = self._api, self._async_options(), self.transport.retry
+        retry = self.transport.retry
         attempt = 0
         while True:
             try:
-                response = await self._bounded(api.async_request("post", path, body, options))
-                return _loads(response.body)
+                return await self.transport.aattempt("post", path, body)
             except Exception as exc:
                 if not _may_resend(exc, attempt, retry.max_retries):
                     _fail(exc, attempt)
@@ -164,8 +152,7 @@ class BatchHTTP:
 
     def _download_requests(self, file_name: str) -> list[tuple[str, Any]]:
         """(path, options) to try in turn for a file's bytes."""
-        api = self._api
-        base = (api._http_options.base_url or "").rstrip("/")
+        base = (_sdk.http_options(self.transport.client).base_url or "").rstrip("/")
         timeout = getattr(self._sync_options(), "timeout", None)
         first = types.HttpOptions(base_url=f"{base}/download/", timeout=timeout)
         plain = types.HttpOptions(timeout=timeout) if timeout else None
@@ -174,13 +161,11 @@ class BatchHTTP:
 
     def download_lines(self, file_name: str) -> Iterator[bytes]:
         """The lines of a file, streamed: never the whole file in memory."""
-        api = self._api
         response: Any = None
         for i, (path, options) in enumerate(self._download_requests(file_name)):
 
             def open_stream(path: str = path, options: Any = options) -> Any:
-                request = api._build_request("get", path, {}, options)
-                return api._request(request, options, stream=True)
+                return self.transport.open_stream("get", path, options)
 
             try:
                 response = self.transport.retry.run(open_stream)
@@ -188,7 +173,7 @@ class BatchHTTP:
             except GeminiAPIError as exc:
                 if exc.code != 404 or i:
                     raise
-        stream = response.response_stream
+        stream = response
         try:
             if hasattr(stream, "iter_bytes"):  # httpx / httpx2
                 chunks: Iterable[bytes] = stream.iter_bytes(_CHUNK)
@@ -204,13 +189,11 @@ class BatchHTTP:
             stream.close()
 
     async def adownload_lines(self, file_name: str) -> AsyncIterator[bytes]:
-        api = self._api
         response: Any = None
         for i, (path, options) in enumerate(self._download_requests(file_name)):
-            request = api._build_request("get", path, {}, options)
 
-            async def open_stream(request: Any = request, options: Any = options) -> Any:
-                return await self._bounded(api._async_request(request, options, stream=True))
+            async def open_stream(path: str = path, options: Any = options) -> Any:
+                return await self.transport.aopen_stream("get", path, options)
 
             try:
                 response = await self.transport.retry.arun(open_stream)
@@ -218,13 +201,11 @@ class BatchHTTP:
             except GeminiAPIError as exc:
                 if exc.code != 404 or i:
                     raise
-        stream = response.response_stream
+        stream = response
         if hasattr(stream, "aiter_bytes"):  # httpx / httpx2
             chunks: Any = stream.aiter_bytes(_CHUNK)
-            close: Any = stream.aclose
         else:  # aiohttp: its readline caps a line at 128 KiB, so split ourselves
             chunks = stream.content.iter_chunked(_CHUNK)
-            close = stream.release
         buf = bytearray()
         try:
             while True:
@@ -246,9 +227,7 @@ class BatchHTTP:
             if buf.strip():
                 yield bytes(buf).rstrip(b"\r")
         finally:
-            result = close()
-            if asyncio.iscoroutine(result):
-                await result
+            await aclose_response(stream)
 
 
 def _may_resend(exc: BaseException, attempt: int, max_retries: int) -> bool:

@@ -118,7 +118,7 @@ async def _aread(raw: Any) -> str:
     return bytes(await raw.read()).decode("utf-8")  # aiohttp
 
 
-async def _aclose(raw: Any) -> None:
+async def aclose_response(raw: Any) -> None:
     """Release an async response now: a body not read to the end closes its connection."""
     if hasattr(raw, "aclose"):  # httpx / httpx2
         await raw.aclose()
@@ -204,21 +204,35 @@ class Transport:
 
     # --- one attempt ----------------------------------------------------------------
 
-    def _attempt(self, method: str, path: str, body: dict[str, Any] | None) -> str:
-        if self.timeout is None:
-            return self._fetch(method, path, body, None)
+    def _attempt(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None,
+        options: types.HttpOptions | None = None,
+        timeout: float | None = None,
+    ) -> str:
+        timeout = self.timeout if timeout is None else min(timeout, MAX_TIMEOUT)
+        if timeout is None:
+            return self._fetch(method, path, body, None, options)
         worker = _Worker()
 
         def work(w: _Worker) -> None:
-            w.put(True, self._fetch(method, path, body, w))
+            w.put(True, self._fetch(method, path, body, w, options))
 
         worker.start(work)
-        return str(worker.get(self.timeout))
+        return str(worker.get(timeout))
 
     def _fetch(
-        self, method: str, path: str, body: dict[str, Any] | None, worker: _Worker | None
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None,
+        worker: _Worker | None,
+        options: types.HttpOptions | None = None,
     ) -> str:
-        request = _sdk.build_request(self.client, method, path, body, self._sync_options)
+        options = options or self._sync_options
+        request = _sdk.build_request(self.client, method, path, body, options)
         raw = _sdk.raw_response(_sdk.send(self.client, request))
         try:
             if worker is not None:
@@ -234,13 +248,20 @@ class Transport:
             return await awaitable
         return await asyncio.wait_for(awaitable, self.timeout)
 
-    async def _afetch(self, method: str, path: str, body: dict[str, Any] | None) -> str:
-        request = _sdk.build_request(self.client, method, path, body, self._async_options)
+    async def _afetch(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None,
+        options: types.HttpOptions | None = None,
+    ) -> str:
+        options = options or self._async_options
+        request = _sdk.build_request(self.client, method, path, body, options)
         raw = _sdk.raw_response(await _sdk.asend(self.client, request))
         try:
             return await _aread(raw)
         finally:
-            await _aclose(raw)
+            await aclose_response(raw)
 
     # --- requests -------------------------------------------------------------------
 
@@ -267,6 +288,44 @@ class Transport:
     ) -> dict[str, Any]:
         """`request`, async."""
         return _loads(await self.arequest_text(method, path, body))
+
+    def attempt(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
+        """One attempt of `request`, not retried: the caller decides what to resend.
+
+        Failures are raised as the SDK / HTTP library raised them (convert them with
+        `_classify.convert_error`). `timeout` overrides the model's for this attempt.
+        """
+        options = None
+        if timeout is not None:
+            options = types.HttpOptions(timeout=max(1, math.ceil(max(timeout, 0.001) * 1000)))
+        return _loads(self._attempt(method, path, body, options, timeout))
+
+    async def aattempt(
+        self, method: str, path: str, body: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """`attempt`, async."""
+        return _loads(await self._bounded(self._afetch(method, path, body)))
+
+    def open_stream(self, method: str, path: str, options: types.HttpOptions | None = None) -> Any:
+        """One attempt; the HTTP library's response, its body not read yet (close it)."""
+        options = options or self._sync_options
+        request = _sdk.build_request(self.client, method, path, None, options)
+        return _sdk.raw_response(_sdk.send(self.client, request))
+
+    async def aopen_stream(
+        self, method: str, path: str, options: types.HttpOptions | None = None
+    ) -> Any:
+        """`open_stream`, async (close the response with `aclose_response`)."""
+        options = options or self._async_options
+        request = _sdk.build_request(self.client, method, path, None, options)
+        return _sdk.raw_response(await self._bounded(_sdk.asend(self.client, request)))
 
     def run(self, call: Callable[[], T]) -> T:
         """Any other sync SDK call (e.g. a Files API upload), retried and bounded."""
@@ -424,4 +483,4 @@ async def _aclose_all(raw: Any, events: AsyncIterator[str]) -> None:
         if aclose is not None:
             await aclose()
     finally:
-        await _aclose(raw)
+        await aclose_response(raw)
