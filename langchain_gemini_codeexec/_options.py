@@ -15,7 +15,6 @@ Adding an option is one line: a field with a `Wire` annotation.
 
 from __future__ import annotations
 
-import re
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -27,11 +26,12 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
-from langchain_gemini_codeexec import _foreign_names
+from langchain_gemini_codeexec import _checks, _foreign_names
 from langchain_gemini_codeexec.errors import InvalidMessageError
 
 DEFAULT_MODEL = "gemini-2.5-flash"
@@ -39,8 +39,6 @@ DEFAULT_MODEL = "gemini-2.5-flash"
 # Keys LangChain itself passes down to `_generate`; not ours to judge.
 LANGCHAIN_KWARGS = frozenset({"ls_structured_output_format", "stream_usage"})
 
-# A model name becomes part of the URL path: it must not leave the models path.
-_BAD_MODEL = re.compile(r"\.\.|[?#&\s\x00-\x1f\\]")
 
 GENERATION = "generationConfig"
 THINKING = "thinkingConfig"  # nested in generationConfig
@@ -201,14 +199,37 @@ class GenerationOptions(BaseModel):
     @field_validator("model")
     @classmethod
     def _check_model(cls, model: str) -> str:
-        if not model:
-            raise ValueError("model: must be a non-empty model name")
-        if _BAD_MODEL.search(model):
-            raise ValueError(
-                f"model: {model!r} is not a model name (no '..', '?', '#', '&', spaces or "
-                "control characters); e.g. 'gemini-2.5-flash'"
-            )
-        return model
+        # A model name becomes part of the URL path: it must not leave the models path.
+        return _checks.check_model(model)
+
+    @field_validator(
+        "temperature",
+        "max_output_tokens",
+        "top_p",
+        "top_k",
+        "seed",
+        "thinking_budget",
+        mode="before",
+    )
+    @classmethod
+    def _no_bool(cls, value: Any, info: ValidationInfo) -> Any:
+        # `True` is an int to Python (and passes lax validation as 1 or 1.0).
+        return _checks.reject_bool(str(info.field_name), value)
+
+    @field_validator("stop", mode="before")
+    @classmethod
+    def _stop_list(cls, value: Any) -> list[str] | None:
+        return _checks.stop_sequences(value)  # a string is one stop sequence (as ChatOpenAI)
+
+    @field_validator("seed")
+    @classmethod
+    def _check_seed(cls, value: int | None) -> int | None:
+        return _checks.check_seed(value)  # type: ignore[no-any-return]
+
+    @field_validator("generation_config", "response_json_schema")
+    @classmethod
+    def _plain_json(cls, value: Any, info: ValidationInfo) -> Any:
+        return _checks.check_json(str(info.field_name), value)
 
     @field_validator("safety_settings")
     @classmethod
@@ -338,6 +359,10 @@ def resolve(
         call = CallOptions.model_validate(given, strict=True)
     except ValidationError as error:
         raise InvalidMessageError(_describe(error)) from None
+    try:
+        stop = _checks.stop_sequences(stop)  # LangChain's own argument: checked here
+    except ValueError as exc:
+        raise InvalidMessageError(str(exc)) from None
     values = {name: getattr(defaults, name) for name in SHARED_FIELDS}
     values.update({name: getattr(call, name) for name in call.model_fields_set})
     if stop:

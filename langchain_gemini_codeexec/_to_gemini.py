@@ -609,6 +609,30 @@ def _add_missing_signatures(contents: list[dict[str, Any]], model: str) -> None:
             calls[0]["thoughtSignature"] = SKIP_SIGNATURE
 
 
+def _inline_bytes(parts: Sequence[Part]) -> int:
+    """Decoded bytes of the `inlineData` in parts (and in function responses' parts)."""
+    total = 0
+    for part in parts:
+        inline = part.get("inlineData")
+        if isinstance(inline, dict) and isinstance(inline.get("data"), str):
+            total += len(inline["data"]) // 4 * 3
+        response = part.get("functionResponse")
+        if isinstance(response, dict) and isinstance(response.get("parts"), list):
+            total += _inline_bytes(response["parts"])
+    return total
+
+
+def _check_inline_total(parts: Sequence[list[Part]]) -> None:
+    """The inline limit holds for the whole request, not per block."""
+    total = sum(_inline_bytes(p) for p in parts)
+    if total > MAX_INLINE_BYTES:
+        raise InvalidMessageError(
+            f"messages: the inline data of this request adds up to about {total // 2**20} MB, "
+            f"over the {MAX_INLINE_BYTES // 2**20} MB Gemini takes inline in one request; "
+            "upload the large files with the Files API and pass 'file_id', or pass a 'url'"
+        )
+
+
 def messages_to_contents(
     messages: Sequence[BaseMessage], *, file_base: str = "", model: str | None = None
 ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
@@ -670,6 +694,7 @@ def messages_to_contents(
                 f"message type {message.type!r} (role {role!r}) is not supported; use System, "
                 "Human, AI or Tool messages",
             )
+    _check_inline_total([system_parts, *(c["parts"] for c in contents)])
     if model is not None:
         _add_missing_signatures(contents, model)
     for content in contents:

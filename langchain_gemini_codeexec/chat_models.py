@@ -24,10 +24,20 @@ from langchain_core.runnables import (
 )
 from langchain_core.tools import BaseTool
 from langchain_core.utils import secret_from_env
-from pydantic import AliasChoices, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
+from pydantic import (
+    AliasChoices,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from langchain_gemini_codeexec import (
     _caching,
+    _checks,
     _foreign_names,
     _function_tools,
     _options,
@@ -194,6 +204,23 @@ class ChatGeminiCodeExecution(BaseChatModel, GenerationOptions):
             data[name] = value
         return data
 
+    @field_validator(
+        "max_retries", "retry_initial_delay", "retry_max_delay", "timeout", mode="before"
+    )
+    @classmethod
+    def _setting_not_bool(cls, value: Any, info: ValidationInfo) -> Any:
+        return _checks.reject_bool(str(info.field_name), value)
+
+    @field_validator("timeout", "base_url", "default_headers")
+    @classmethod
+    def _check_connection(cls, value: Any, info: ValidationInfo) -> Any:
+        check: dict[str, Callable[[Any], Any]] = {
+            "timeout": _checks.check_timeout,
+            "base_url": _checks.check_base_url,
+            "default_headers": _checks.check_headers,
+        }
+        return check[str(info.field_name)](value)
+
     @model_validator(mode="after")
     def _check_settings(self) -> ChatGeminiCodeExecution:
         if self.client is not None:
@@ -213,6 +240,8 @@ class ChatGeminiCodeExecution(BaseChatModel, GenerationOptions):
         if self.vertexai:
             self.project = self.project or os.environ.get("GOOGLE_CLOUD_PROJECT")
             self.location = self.location or os.environ.get("GOOGLE_CLOUD_LOCATION") or "global"
+        for name in ("api_version", "project", "location"):  # parts of the request URL
+            _checks.check_segment(name, getattr(self, name))
         if (
             self.client is None
             and not self.vertexai

@@ -31,7 +31,7 @@ from langchain_gemini_codeexec import ChatGeminiCodeExecution, GeminiCodeExecuti
 from langchain_gemini_codeexec._to_gemini import MAX_INLINE_BYTES
 from langchain_gemini_codeexec.errors import InvalidMessageError
 from langchain_gemini_codeexec.testing import GeminiTestServer
-from tests.support import SECRET_API_KEY, path_llm
+from tests.support import PATHS, SECRET_API_KEY, path_llm
 
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\0" * 16).decode()
 HI = HumanMessage("hi")
@@ -58,7 +58,10 @@ class Bad:
 
 
 M, B, F, T, C, X = "messages", "messages", "messages", "call", "init", "tool"
+P = "option"  # per-call keyword arguments: invoke, ainvoke, stream and astream
 OVERSIZED = "A" * (MAX_INLINE_BYTES // 3 * 4 + 8)
+# Within the limit alone, over it together (one string object, used twice).
+SIXTY_PERCENT = "A" * (MAX_INLINE_BYTES * 6 // 10 // 3 * 4)
 
 TABLE = [
     # --- conversations and messages ----------------------------------------------------
@@ -246,6 +249,27 @@ TABLE = [
         ("messages[0]", "content[0]", "over the 100 MB", "Files API"),
     ),
     Bad(
+        "two images that together exceed the inline limit",
+        F,
+        _human(
+            {"type": "image", "base64": SIXTY_PERCENT, "mime_type": "image/png"},
+            {"type": "image", "base64": SIXTY_PERCENT, "mime_type": "image/png"},
+        ),
+        InvalidMessageError,
+        ("adds up to about 120 MB", "over the 100 MB", "in one request", "Files API"),
+    ),
+    Bad(
+        "inline files in two messages that together exceed the limit",
+        F,
+        [
+            HumanMessage([{"type": "file", "base64": SIXTY_PERCENT, "mime_type": "text/csv"}]),
+            AIMessage("ok"),
+            HumanMessage([{"type": "file", "base64": SIXTY_PERCENT, "mime_type": "text/csv"}]),
+        ],
+        InvalidMessageError,
+        ("adds up to about 120 MB", "in one request"),
+    ),
+    Bad(
         "data URL that is not base64",
         F,
         _human({"type": "image", "url": "data:image/png,rawbytes"}),
@@ -400,7 +424,229 @@ TABLE = [
         InvalidMessageError,
         ("method", "'xml'", "json_schema, function_calling, json_mode"),
     ),
+    # --- per-call options, on invoke, ainvoke, stream and astream ---------------------------
+    Bad(
+        "True as a temperature for one call",
+        P,
+        {"temperature": True},
+        InvalidMessageError,
+        ("temperature", "boolean"),
+    ),
+    Bad(
+        "True as max_tokens for one call",
+        P,
+        {"max_tokens": True},
+        InvalidMessageError,
+        ("max_output_tokens", "boolean"),
+    ),
+    Bad("True as top_k", P, {"top_k": True}, InvalidMessageError, ("top_k", "boolean")),
+    Bad(
+        "False as a thinking budget",
+        P,
+        {"thinking_budget": False},
+        InvalidMessageError,
+        ("thinking_budget", "boolean"),
+    ),
+    Bad("seed that is a string", P, {"seed": "abc"}, InvalidMessageError, ("seed", "integer")),
+    Bad("seed beyond 32 bits", P, {"seed": 2**40}, InvalidMessageError, ("seed", "32-bit")),
+    Bad(
+        "stop list with a number",
+        P,
+        {"stop": ["ok", 3]},
+        InvalidMessageError,
+        ("stop", "list of non-empty strings"),
+    ),
+    Bad(
+        "labels that are not JSON",
+        P,
+        {"labels": {"team": object()}},
+        InvalidMessageError,
+        ("labels.team", "valid string"),
+    ),
+    Bad(
+        "labels that are a list",
+        P,
+        {"labels": ["team"]},
+        InvalidMessageError,
+        ("labels", "valid dictionary"),
+    ),
+    Bad(
+        "generation_config that is not JSON",
+        P,
+        {"generation_config": {"candidateCount": {1, 2}}},
+        InvalidMessageError,
+        ("generation_config", "plain JSON"),
+    ),
+    Bad(
+        "response schema with NaN",
+        P,
+        {"response_json_schema": {"type": "number", "maximum": float("nan")}},
+        InvalidMessageError,
+        ("response_json_schema", "plain JSON"),
+    ),
+    Bad(
+        "percent-encoded dots in a model name",
+        P,
+        {"model": "models/%2e%2e/files"},
+        InvalidMessageError,
+        ("model", "not a model name", "'%'"),
+    ),
+    Bad(
+        "a dot segment in a model name",
+        P,
+        {"model": "models/./gemini-2.5-flash"},
+        InvalidMessageError,
+        ("model", "not a model name"),
+    ),
+    Bad(
+        "non-ASCII look-alike dots in a model name",
+        P,
+        {"model": "models/\uff0e\uff0e/files"},
+        InvalidMessageError,
+        ("model", "not a model name"),
+    ),
+    Bad(
+        "cached_content that is not a name",
+        P,
+        {"cached_content": 42},
+        InvalidMessageError,
+        ("cached_content", "valid string"),
+    ),
     # --- constructor parameters ----------------------------------------------------------
+    Bad(
+        "absurd timeout",
+        C,
+        {"timeout": 1e10},
+        ValidationError,
+        ("timeout", "at most 86400", "10000000000.0"),
+    ),
+    Bad("True as a timeout", C, {"timeout": True}, ValidationError, ("timeout", "boolean")),
+    Bad("NaN timeout", C, {"timeout": float("nan")}, ValidationError, ("timeout", "finite")),
+    Bad(
+        "malformed base_url",
+        C,
+        {"base_url": "http://[::1"},
+        ValidationError,
+        ("base_url", "'http://[::1'", "not a valid URL"),
+    ),
+    Bad(
+        "base_url with a bad port",
+        C,
+        {"base_url": "http://127.0.0.1:99999"},
+        ValidationError,
+        ("base_url", "not a valid URL", "Port"),
+    ),
+    Bad(
+        "base_url that is not http",
+        C,
+        {"base_url": "file:///etc/passwd"},
+        ValidationError,
+        ("base_url", "http:// or https://"),
+    ),
+    Bad(
+        "base_url with a query (the key not echoed)",
+        C,
+        {"base_url": f"https://proxy.example/?key={SECRET_API_KEY}"},
+        ValidationError,
+        ("base_url", "query or fragment", "'https://proxy.example/'"),
+    ),
+    Bad(
+        "base_url with credentials (not echoed)",
+        C,
+        {"base_url": f"https://user:{SECRET_API_KEY}@proxy.example/"},
+        ValidationError,
+        ("base_url", "must not hold credentials", "default_headers"),
+    ),
+    Bad(
+        "base_url with a space",
+        C,
+        {"base_url": "https://proxy.example/a b"},
+        ValidationError,
+        ("base_url", "spaces, control or non-ASCII"),
+    ),
+    Bad(
+        "True as a temperature",
+        C,
+        {"temperature": True},
+        ValidationError,
+        ("temperature", "boolean"),
+    ),
+    Bad(
+        "True as max_output_tokens",
+        C,
+        {"max_output_tokens": True},
+        ValidationError,
+        ("max_output_tokens", "boolean"),
+    ),
+    Bad(
+        "True as max_tokens",
+        C,
+        {"max_tokens": True},
+        ValidationError,
+        ("max_output_tokens", "boolean"),
+    ),
+    Bad("True as top_p", C, {"top_p": True}, ValidationError, ("top_p", "boolean")),
+    Bad(
+        "True as max_retries", C, {"max_retries": True}, ValidationError, ("max_retries", "boolean")
+    ),
+    Bad("seed that is not a number", C, {"seed": "abc"}, ValidationError, ("seed", "integer")),
+    Bad("True as a seed", C, {"seed": True}, ValidationError, ("seed", "boolean")),
+    Bad(
+        "stop list with an empty string",
+        C,
+        {"stop": [""]},
+        ValidationError,
+        ("stop", "list of non-empty strings"),
+    ),
+    Bad(
+        "percent-encoded dots in the model name",
+        C,
+        {"model": "%2e%2e/files"},
+        ValidationError,
+        ("model", "not a model name"),
+    ),
+    Bad(
+        "model name with a query",
+        C,
+        {"model": "gemini-2.5-flash?alt=x"},
+        ValidationError,
+        ("model", "not a model name"),
+    ),
+    Bad(
+        "api_version that leaves the path",
+        C,
+        {"api_version": "../v1"},
+        ValidationError,
+        ("api_version", "'../v1'", "request URL"),
+    ),
+    Bad(
+        "Vertex location that would change the host",
+        C,
+        {"vertexai": True, "project": "p", "location": "evil.example/#"},
+        ValidationError,
+        ("location", "request URL", "us-central1"),
+    ),
+    Bad(
+        "Vertex project with a slash",
+        C,
+        {"vertexai": True, "project": "p/../../x", "location": "us-central1"},
+        ValidationError,
+        ("project", "request URL"),
+    ),
+    Bad(
+        "header value with a line break (not echoed)",
+        C,
+        {"default_headers": {"x-proxy-auth": f"{SECRET_API_KEY}\r\nHost: evil"}},
+        ValidationError,
+        ("default_headers['x-proxy-auth']", "line breaks"),
+    ),
+    Bad(
+        "header name with a space",
+        C,
+        {"default_headers": {"x proxy": "1"}},
+        ValidationError,
+        ("default_headers", "not an HTTP header name"),
+    ),
     Bad("negative timeout", C, {"timeout": -1}, ValidationError, ("timeout", "greater than 0")),
     Bad(
         "infinite timeout",
@@ -606,6 +852,8 @@ def _trigger(bad: Bad, server: GeminiTestServer, tmp_path: Path, mode: str) -> N
         ChatGeminiCodeExecution(**settings)
     elif bad.kind == "call":
         bad.spec(path_llm(server.base_url))
+    elif bad.kind == "option":
+        _call_with_options(path_llm(server.base_url, mode), mode, bad.spec)
     elif bad.kind == "tool":
         files = _tool_dir(tmp_path)
         os.chdir(files)
@@ -628,7 +876,29 @@ def _trigger(bad: Bad, server: GeminiTestServer, tmp_path: Path, mode: str) -> N
             list(llm.stream(bad.spec))
 
 
+def _call_with_options(llm: ChatGeminiCodeExecution, mode: str, options: dict[str, Any]) -> None:
+    """One call on `mode`'s HTTP path (see tests.support.path_llm)."""
+    if mode.startswith("sync"):
+        if mode.endswith("httpx"):
+            list(llm.stream("hi", **options))
+        else:
+            llm.invoke("hi", **options)
+        return
+
+    async def run() -> None:
+        if mode.endswith("httpx2"):
+            async for _ in llm.astream("hi", **options):
+                pass
+        else:
+            await llm.ainvoke("hi", **options)
+
+    asyncio.run(run())
+
+
 def _modes(bad: Bad) -> list[str]:
+    if bad.kind == "option":
+        # Each HTTP path once; sync-httpx and async-httpx2 stream, the others invoke.
+        return list(PATHS)
     if bad.kind == "messages":
         return ["invoke", "async", "stream"]
     if bad.kind == "tool" and "__init__" not in bad.spec:
