@@ -2,10 +2,12 @@
 
 Confinement: the tool's owner gives a directory (`files_dir`) and/or a mapping
 (`files={name: path_or_bytes_or_uri}`); the agent only picks names. A name is a plain file
-name (no separators, no `..`, not hidden); a directory entry is used only when it resolves
-to a regular file inside that directory (so a symlink pointing out is refused), has a
-supported type, and is within the size limit. Every refusal raises `ToolException`
-listing what is allowed, before anything is sent.
+name (no separators, no `..`, not hidden, no control/format/bidi characters). A directory
+entry is resolved below `files_dir` one component at a time, relative to directory
+descriptors, never following a link out of it; the name rules apply to every component
+of what it resolves to, the file opened must be the regular file checked (device and
+inode), of a supported type and within the size limit. Every refusal raises
+`ToolException` listing what is allowed, before anything is sent.
 
 Transport: small files go inline; larger ones go through the Files API on the Developer
 API, uploaded once per (content hash, mime type) per client; Vertex AI has no Files API,
@@ -20,10 +22,10 @@ import concurrent.futures
 import hashlib
 import io
 import os
-import re
 import stat
 import threading
 import time
+import unicodedata
 import weakref
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -53,7 +55,6 @@ SUPPORTED_TYPES: dict[str, str] = {
 URI_SCHEMES = ("gs://", "https://", "http://")
 # Files API uploads expire after 48 hours; reuse an upload for a little less than that.
 _UPLOAD_LIFETIME = 47 * 3600.0
-_MAX_LISTED = 50
 
 FileSource = str | os.PathLike[str] | bytes
 
@@ -87,14 +88,28 @@ class LoadedFile:
         return "image" if self.mime_type.startswith("image/") else "file"
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# Characters no file name shown to an agent may hold: controls (Cc), format characters
+# including every bidi control (Cf), line and paragraph separators (Zl, Zp), and
+# surrogates (Cs, undecodable bytes in a POSIX name), private-use (Co) and unassigned (Cn)
+# code points. They would let a file name write into, or disguise itself in, the text the
+# agent reads.
+_UNSHOWN = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"})
+_MAX_NAME = 255
+# The listing an agent reads (tool description, refusals) is bounded.
+MAX_LISTED_NAMES = 200
+MAX_LISTING_CHARS = 4000
+# Symbolic links followed while resolving one name inside files_dir (as the kernel's 40).
+_MAX_LINKS = 40
 
 
 def name_problem(name: str) -> str | None:
     """Why `name` is not a bare file name an agent may pass, or None when it is one."""
-    if not name or name.strip() != name or _CONTROL.search(name):
-        # Control characters (newlines) would let a file name write into the tool's
-        # description the agent reads; such names are neither listed nor accepted.
+    if (
+        not name
+        or name.strip() != name
+        or len(name) > _MAX_NAME
+        or any(unicodedata.category(ch) in _UNSHOWN for ch in name)
+    ):
         return "not a file name"
     if (
         name in (".", "..")
@@ -107,11 +122,93 @@ def name_problem(name: str) -> str | None:
     return None
 
 
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return -1
+def listing(names: Sequence[str]) -> str:
+    """`names` joined for an agent: at most MAX_LISTED_NAMES names and about
+    MAX_LISTING_CHARS characters, then how many more there are."""
+    shown: list[str] = []
+    size = 0
+    for name in names[:MAX_LISTED_NAMES]:
+        if size + len(name) + 2 > MAX_LISTING_CHARS:
+            break
+        shown.append(name)
+        size += len(name) + 2
+    more = len(names) - len(shown)
+    return ", ".join(shown) + (f" (and {more} more)" if more else "")
+
+
+_OUTSIDE = "not a regular file inside the tool's directory"
+
+
+class _Refused(Exception):
+    """A name that resolves to something the agent may not have; the reason in words."""
+
+
+# Walking files_dir without following links out of it (POSIX): every directory is opened
+# relative to its parent's descriptor with O_NOFOLLOW, so a component swapped for a link
+# after it was checked fails to open instead of being followed.
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
+# O_PATH (Linux): passing through a directory needs search, not read, permission.
+_DIR_FLAGS = _DIRECTORY | _NOFOLLOW | _CLOEXEC | getattr(os, "O_PATH", os.O_RDONLY)
+_LIST_FLAGS = _DIRECTORY | _NOFOLLOW | _CLOEXEC | os.O_RDONLY
+# O_NONBLOCK: a fifo swapped in after the check is refused instead of blocking the open.
+_FILE_FLAGS = (
+    os.O_RDONLY | _NOFOLLOW | _CLOEXEC | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+)
+DESCRIPTOR_WALK = (
+    bool(_NOFOLLOW and _DIRECTORY)
+    and {os.open, os.stat, os.readlink} <= os.supports_dir_fd
+    and os.scandir in os.supports_fd
+)
+
+
+def _same(a: os.stat_result, b: os.stat_result) -> bool:
+    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
+
+
+class _Walk:
+    """Directory descriptors from files_dir down to one file's parent; closed on exit."""
+
+    def __init__(self, root: int) -> None:
+        self.root = root
+        self.stack: list[int] = []
+        self.path: list[str] = []  # the resolved path, relative to files_dir
+
+    @property
+    def here(self) -> int:
+        return self.stack[-1] if self.stack else self.root
+
+    def up(self) -> None:
+        if not self.path:
+            raise _Refused(_OUTSIDE + " (a link that leads out of it)")
+        self.path.pop()
+        os.close(self.stack.pop())
+
+    def top(self) -> None:
+        while self.stack:
+            os.close(self.stack.pop())
+        self.path.clear()
+
+    def down(self, name: str, checked: os.stat_result) -> None:
+        fd = os.open(name, _DIR_FLAGS, dir_fd=self.here)
+        self.stack.append(fd)
+        self.path.append(name)
+        if not _same(os.fstat(fd), checked):
+            raise _Refused("a directory on its path changed while it was read")
+
+    def close(self) -> None:
+        self.top()
+
+    def __enter__(self) -> _Walk:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _parts(target: str) -> list[str]:
+    return [p for p in target.split("/") if p not in ("", ".")]
 
 
 class FileCatalog:
@@ -125,17 +222,23 @@ class FileCatalog:
     ) -> None:
         self.max_file_bytes = max_file_bytes
         self.directory: Path | None = None
+        self._given: Path | None = None
+        self._identity: os.stat_result | None = None
         if files_dir is not None:
             directory = Path(files_dir).expanduser()
             if not directory.is_dir():
                 raise ValueError(f"files_dir: {str(directory)!r} is not a directory")
+            # Resolved once: links the owner put on the way (`data -> /mnt/data`) are
+            # followed now; later the directory is reached without following any.
             self.directory = directory.resolve()
+            self._given = Path(os.path.abspath(directory))
+            self._identity = os.stat(self.directory)
         self.mapping: dict[str, FileSource] = {}
         for name, source in (files or {}).items():
             if not isinstance(name, str) or name_problem(name) is not None:
                 raise ValueError(
-                    f"files: {name!r} is not a plain file name (no '/', '\\', '..' or "
-                    "leading '.'); the agent will pass this name"
+                    f"files: {name!r:.100} is not a plain file name (no '/', '\\', '..', "
+                    "leading '.' or control characters); the agent will pass this name"
                 )
             if mime_type_of(name) is None:
                 raise ValueError(
@@ -154,51 +257,194 @@ class FileCatalog:
 
     def names(self) -> list[str]:
         """Every name the agent may use now: the mapping, then the directory's files that
-        are regular, inside it, of a supported type and within the size limit."""
+        resolve (without leaving it) to a regular file of a supported type, within the
+        size limit, through no hidden name."""
         names = list(self.mapping)
-        if self.directory is not None:
-            try:
-                entries = sorted(os.scandir(self.directory), key=lambda e: e.name)
-            except OSError:
-                entries = []
-            for entry in entries:
-                if entry.name in self.mapping or name_problem(entry.name) is not None:
+        if self.directory is None:
+            return names
+        try:
+            root = self._open_root()
+        except _Refused:
+            return names
+        try:
+            # root < 0: no descriptor walk on this platform; list by path.
+            listed = os.scandir(root if root >= 0 else self.directory)
+            entries = sorted(entry.name for entry in listed)
+        except OSError:
+            entries = []
+        try:
+            for name in entries:
+                if name in self.mapping or name_problem(name) is not None:
                     continue
-                if mime_type_of(entry.name) is None:
+                if mime_type_of(name) is None:
                     continue
-                path = self._inside(entry.name)
-                if path is not None and _size(path) <= self.max_file_bytes:
-                    names.append(entry.name)
+                try:
+                    size = self._checked(root, name, read=False)[1]
+                except (_Refused, OSError):
+                    continue
+                if size <= self.max_file_bytes:
+                    names.append(name)
+        finally:
+            if root >= 0:
+                os.close(root)
         return names
 
     def allowed_text(self) -> str:
         names = self.names()
         if not names:
             return "no files are available to this tool"
-        shown = ", ".join(names[:_MAX_LISTED])
-        more = f" (and {len(names) - _MAX_LISTED} more)" if len(names) > _MAX_LISTED else ""
-        return f"files you may use: {shown}{more}"
+        return f"files you may use: {listing(names)}"
 
     def _refuse(self, name: str, why: str) -> ToolException:
         return ToolException(
-            f"file {name!r} refused: {why}. Pass only names from the list, exactly as "
+            f"file {name!r:.120} refused: {why}. Pass only names from the list, exactly as "
             f"written; {self.allowed_text()}."
         )
 
-    def _inside(self, name: str) -> Path | None:
-        """The resolved path of `name` in the directory if it is a regular file inside it."""
+    # --- the directory, walked without following links out of it ----------------------
+
+    def _open_root(self) -> int:
+        """A descriptor of files_dir, reached from `/` one component at a time without
+        following links, and the same directory (device, inode) as at construction."""
+        assert self.directory is not None and self._identity is not None
+        if not DESCRIPTOR_WALK:
+            return -1
+        fd = os.open(self.directory.anchor, _LIST_FLAGS)
+        try:
+            parts = self.directory.parts[1:]
+            for i, part in enumerate(parts):
+                flags = _LIST_FLAGS if i == len(parts) - 1 else _DIR_FLAGS
+                nxt = os.open(part, flags, dir_fd=fd)
+                os.close(fd)
+                fd = nxt
+            if not _same(os.fstat(fd), self._identity):
+                raise _Refused("the tool's directory was replaced since the tool was built")
+        except OSError as exc:
+            os.close(fd)
+            raise _Refused(
+                f"the tool's directory cannot be reached without following a link ({exc.strerror})"
+            ) from None
+        except _Refused:
+            os.close(fd)
+            raise
+        return fd
+
+    def _beneath(self, target: str) -> list[str]:
+        """An absolute link target as components below files_dir; refused if outside."""
+        parts = PurePosixPath(target).parts
+        for base in (self.directory, self._given):
+            assert base is not None
+            if parts[: len(base.parts)] == base.parts:
+                return [p for p in parts[len(base.parts) :] if p != "."]
+        raise _Refused(_OUTSIDE + " (a link that points out of it)")
+
+    def _walk(self, walk: _Walk, name: str) -> tuple[str, os.stat_result]:
+        """Resolve `name` below files_dir: (final component, its lstat); `walk` holds the
+        open parent. Links are followed only while they stay inside the directory."""
+        pending = [name]
+        links = 0
+        final: tuple[str, os.stat_result] | None = None
+        while pending:
+            part = pending.pop(0)
+            if part == "..":
+                walk.up()
+                continue
+            try:
+                info = os.stat(part, dir_fd=walk.here, follow_symlinks=False)
+            except FileNotFoundError:
+                missing = _OUTSIDE + " (a link to a missing file)" if links else "no such file"
+                raise _Refused(missing) from None
+            if stat.S_ISLNK(info.st_mode):
+                links += 1
+                if links > _MAX_LINKS:
+                    raise _Refused("too many levels of links")
+                target = os.readlink(part, dir_fd=walk.here)
+                if target.startswith("/"):
+                    walk.top()
+                    pending = self._beneath(target) + pending
+                else:
+                    pending = _parts(target) + pending
+                continue
+            if pending:
+                if not stat.S_ISDIR(info.st_mode):
+                    raise _Refused(_OUTSIDE + " (a link through something that is not a directory)")
+                walk.down(part, info)
+            else:
+                final = (part, info)
+        if final is None:  # a link to the directory itself or above it
+            raise _Refused(_OUTSIDE)
+        for part in [*walk.path, final[0]]:
+            problem = name_problem(part)
+            if problem == "hidden files are not available":
+                raise _Refused("it leads to a hidden file or directory")
+            if problem is not None:
+                raise _Refused(f"it leads to {part!r:.80}, which is not a plain file name")
+        if mime_type_of(final[0]) is None:
+            raise _Refused(f"it leads to {final[0]!r:.80}, which is of an unsupported type")
+        if not stat.S_ISREG(final[1].st_mode):
+            raise _Refused(_OUTSIDE)
+        return final
+
+    def _checked(self, root: int, name: str, *, read: bool) -> tuple[bytes, int]:
+        """(data if `read`, size) of directory entry `name`, or `_Refused`."""
+        if root < 0:
+            return self._checked_by_path(name, read=read)
+        with _Walk(root) as walk:
+            try:
+                final, info = self._walk(walk, name)
+            except OSError as exc:
+                raise _Refused(f"cannot be read ({exc.strerror})") from None
+            if not read:
+                return b"", info.st_size
+            try:
+                fd = os.open(final, _FILE_FLAGS, dir_fd=walk.here)
+            except OSError as exc:
+                # ELOOP: the file was swapped for a link after the check.
+                raise _Refused(f"cannot be read ({exc.strerror})") from None
+            return self._read_fd(fd, info)
+
+    def _checked_by_path(self, name: str, *, read: bool) -> tuple[bytes, int]:
+        """Without descriptor-relative calls (Windows): resolve, check, open, compare."""
         assert self.directory is not None
         candidate = self.directory / name
+        if not os.path.lexists(candidate):
+            raise _Refused("no such file")
         try:
             resolved = candidate.resolve(strict=True)
+            info = resolved.stat()
         except (OSError, RuntimeError):
-            return None
+            raise _Refused(_OUTSIDE) from None
         if not resolved.is_relative_to(self.directory):
-            return None  # e.g. a symlink pointing out of the directory
+            raise _Refused(_OUTSIDE + " (a link out of it)")
+        for part in resolved.relative_to(self.directory).parts:
+            if name_problem(part) is not None:
+                raise _Refused("it leads to a hidden file or a name that is not plain")
+        if mime_type_of(resolved.name) is None:
+            raise _Refused("it leads to a file of an unsupported type")
+        if not stat.S_ISREG(info.st_mode):
+            raise _Refused(_OUTSIDE)
+        if not read:
+            return b"", info.st_size
         try:
-            return resolved if stat.S_ISREG(resolved.stat().st_mode) else None
-        except OSError:
-            return None
+            fd = os.open(resolved, _FILE_FLAGS)
+        except OSError as exc:
+            raise _Refused(f"cannot be read ({exc.strerror})") from None
+        return self._read_fd(fd, info)
+
+    def _read_fd(self, fd: int, checked: os.stat_result) -> tuple[bytes, int]:
+        """Read an opened file if it is the regular file that was checked."""
+        with os.fdopen(fd, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise _Refused("not a regular file")
+            if not _same(info, checked):
+                raise _Refused("the file changed while it was read")
+            if info.st_size > self.max_file_bytes:
+                return b"", info.st_size
+            data = handle.read(self.max_file_bytes + 1)
+        return data, len(data)
+
+    # --- loading ---------------------------------------------------------------------
 
     def load(self, names: Sequence[str]) -> list[LoadedFile]:
         """Check every name, then read each file; `ToolException` on the first bad one."""
@@ -230,13 +476,17 @@ class FileCatalog:
             return self._load_mapped(name, mime, self.mapping[name])
         if self.directory is None:
             raise self._refuse(name, "no such file")
-        path = self.directory / name
-        if not os.path.lexists(path):
-            raise self._refuse(name, "no such file")
-        resolved = self._inside(name)
-        if resolved is None:
-            raise self._refuse(name, "not a regular file inside the tool's directory")
-        return LoadedFile(name, mime, data=self._read(name, resolved))
+        try:
+            root = self._open_root()
+            try:
+                data, size = self._checked(root, name, read=True)
+            finally:
+                if root >= 0:
+                    os.close(root)
+        except _Refused as exc:
+            raise self._refuse(name, str(exc)) from None
+        self._check_size(name, size)
+        return LoadedFile(name, mime, data=data)
 
     def _load_mapped(self, name: str, mime: str, source: FileSource) -> LoadedFile:
         if isinstance(source, bytes):
@@ -251,34 +501,23 @@ class FileCatalog:
             raise self._refuse(name, "the file it names no longer exists")
         if not path.is_file():
             raise self._refuse(name, "not a regular file")
-        return LoadedFile(name, mime, data=self._read(name, path))
+        try:
+            info = path.stat()
+            fd = os.open(path, _FILE_FLAGS)
+        except OSError as exc:
+            raise self._refuse(name, f"cannot be read ({exc.strerror})") from None
+        try:
+            data, size = self._read_fd(fd, info)
+        except _Refused as exc:
+            raise self._refuse(name, str(exc)) from None
+        self._check_size(name, size)
+        return LoadedFile(name, mime, data=data)
 
     def _check_size(self, name: str, size: int) -> None:
         if size > self.max_file_bytes:
             raise self._refuse(
                 name, f"it is {size} bytes, over the limit of {self.max_file_bytes} bytes"
             )
-
-    def _read(self, name: str, path: Path) -> bytes:
-        """Read without following a symlink swapped in after the check, within the limit.
-
-        O_NONBLOCK: a fifo swapped in after the check is refused below instead of blocking
-        the open until some writer comes.
-        """
-        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
-        flags |= getattr(os, "O_NONBLOCK", 0)
-        try:
-            fd = os.open(path, flags)
-        except OSError as exc:
-            raise self._refuse(name, f"cannot be read ({exc.strerror})") from None
-        with os.fdopen(fd, "rb") as handle:
-            info = os.fstat(handle.fileno())
-            if not stat.S_ISREG(info.st_mode):
-                raise self._refuse(name, "not a regular file")
-            self._check_size(name, info.st_size)
-            data = handle.read(self.max_file_bytes + 1)
-        self._check_size(name, len(data))
-        return data
 
 
 # --- sending --------------------------------------------------------------------------

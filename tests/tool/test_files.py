@@ -6,6 +6,7 @@ import asyncio
 import os
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 from langchain_core.tools import ToolException
@@ -106,16 +107,16 @@ def test_fifo_swapped_in_after_the_check_is_refused(
 ) -> None:
     """The open does not block waiting for a writer; the descriptor check refuses it."""
     cat = catalog(box)
-    checked = FileCatalog._inside
+    walk = FileCatalog._walk
 
-    def swap_after_check(self: FileCatalog, name: str) -> Path | None:
-        found = checked(self, name)
-        if name == "sales.csv" and found is not None and found.is_file():
-            found.unlink()
-            os.mkfifo(found)
+    def swap_after_check(self: FileCatalog, state: Any, name: str) -> Any:
+        found = walk(self, state, name)
+        if name == "sales.csv":
+            (box / "sales.csv").unlink()
+            os.mkfifo(box / "sales.csv")
         return found
 
-    monkeypatch.setattr(FileCatalog, "_inside", swap_after_check)
+    monkeypatch.setattr(FileCatalog, "_walk", swap_after_check)
     with pytest.raises(ToolException, match=r"'sales\.csv' refused: not a regular file"):
         cat.load(["sales.csv"])
 
