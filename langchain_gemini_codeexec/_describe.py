@@ -15,16 +15,18 @@ from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
 from langchain_gemini_codeexec._sandbox_files import (
+    MAX_LISTED_NAMES,
     URI_SCHEMES,
     FileCatalog,
     FileSource,
     LoadedFile,
+    printable,
 )
+from langchain_gemini_codeexec._sandbox_files import listing as bounded_listing
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 _HEADER_CHARS = 300
 _HEAD_BYTES = 4096
-_LISTED = 50
 
 SANDBOX_NOTE = (
     "In the code sandbox the attached files are saved in the working directory under "
@@ -49,7 +51,7 @@ def human_size(size: int) -> str:
 def csv_header(head: bytes) -> str | None:
     """The first line of a CSV, cleaned for a prompt (no control characters, cut)."""
     line = head.split(b"\n", 1)[0].decode("utf-8", errors="replace").lstrip("\ufeff")
-    line = _CONTROL.sub(" ", line).strip()
+    line = printable(_CONTROL.sub(" ", line)).strip()  # no control, format or bidi
     if not line:
         return None
     return line if len(line) <= _HEADER_CHARS else line[:_HEADER_CHARS] + "..."
@@ -94,13 +96,13 @@ def _head(source: FileSource | Path) -> tuple[int, bytes] | None:
 
 
 def listing(catalog: FileCatalog, names: Sequence[str]) -> str:
-    """Each name with its type and size (and a CSV's header), for the tool description."""
+    """Each name with its type and size (and a CSV's header), for the tool description;
+    bounded like any listing the agent reads (`_sandbox_files.listing`)."""
     items = []
-    for name in names[:_LISTED]:
+    for name in names[:MAX_LISTED_NAMES]:
         source: FileSource | Path | None = catalog.mapping.get(name)
-        if source is None and catalog.directory is not None:
-            source = catalog._inside(name)
-        head = _head(source) if source is not None else None
+        # A files_dir entry is read as the tool reads it, never through a link out.
+        head = _head(source) if source is not None else catalog.head(name, _HEAD_BYTES)
         mime = name.rsplit(".", 1)[-1].upper() if "." in name else "file"
         if head is None:
             items.append(f"{name} ({mime})")
@@ -109,5 +111,4 @@ def listing(catalog: FileCatalog, names: Sequence[str]) -> str:
         item = f"{name} ({mime}, {human_size(size)}"
         header = csv_header(first) if name.lower().endswith(".csv") else None
         items.append(item + (f"; columns: {header})" if header else ")"))
-    more = f" (and {len(names) - _LISTED} more)" if len(names) > _LISTED else ""
-    return ", ".join(items) + more
+    return bounded_listing(items, total=len(names))

@@ -122,18 +122,24 @@ def name_problem(name: str) -> str | None:
     return None
 
 
-def listing(names: Sequence[str]) -> str:
-    """`names` joined for an agent: at most MAX_LISTED_NAMES names and about
-    MAX_LISTING_CHARS characters, then how many more there are."""
+def listing(items: Sequence[str], total: int | None = None) -> str:
+    """`items` (names, or names with what they hold) joined for an agent: at most
+    MAX_LISTED_NAMES of them and MAX_LISTING_CHARS characters, then how many more there
+    are of `total` (default: len(items))."""
     shown: list[str] = []
     size = 0
-    for name in names[:MAX_LISTED_NAMES]:
-        if size + len(name) + 2 > MAX_LISTING_CHARS:
+    for item in items[:MAX_LISTED_NAMES]:
+        if size + len(item) + 2 > MAX_LISTING_CHARS:
             break
-        shown.append(name)
-        size += len(name) + 2
-    more = len(names) - len(shown)
+        shown.append(item)
+        size += len(item) + 2
+    more = (len(items) if total is None else total) - len(shown)
     return ", ".join(shown) + (f" (and {more} more)" if more else "")
+
+
+def printable(text: str) -> str:
+    """`text` with every character a name may not hold (see `_UNSHOWN`) made a space."""
+    return "".join(" " if unicodedata.category(ch) in _UNSHOWN else ch for ch in text)
 
 
 _OUTSIDE = "not a regular file inside the tool's directory"
@@ -385,10 +391,13 @@ class FileCatalog:
             raise _Refused(_OUTSIDE)
         return final
 
-    def _checked(self, root: int, name: str, *, read: bool) -> tuple[bytes, int]:
-        """(data if `read`, size) of directory entry `name`, or `_Refused`."""
+    def _checked(
+        self, root: int, name: str, *, read: bool, head: int | None = None
+    ) -> tuple[bytes, int]:
+        """(data if `read`, only its first `head` bytes if given; size) of directory entry
+        `name`, or `_Refused`."""
         if root < 0:
-            return self._checked_by_path(name, read=read)
+            return self._checked_by_path(name, read=read, head=head)
         with _Walk(root) as walk:
             try:
                 final, info = self._walk(walk, name)
@@ -401,9 +410,11 @@ class FileCatalog:
             except OSError as exc:
                 # ELOOP: the file was swapped for a link after the check.
                 raise _Refused(f"cannot be read ({exc.strerror})") from None
-            return self._read_fd(fd, info)
+            return self._read_fd(fd, info, head)
 
-    def _checked_by_path(self, name: str, *, read: bool) -> tuple[bytes, int]:
+    def _checked_by_path(
+        self, name: str, *, read: bool, head: int | None = None
+    ) -> tuple[bytes, int]:
         """Without descriptor-relative calls (Windows): resolve, check, open, compare."""
         assert self.directory is not None
         candidate = self.directory / name
@@ -429,20 +440,41 @@ class FileCatalog:
             fd = os.open(resolved, _FILE_FLAGS)
         except OSError as exc:
             raise _Refused(f"cannot be read ({exc.strerror})") from None
-        return self._read_fd(fd, info)
+        return self._read_fd(fd, info, head)
 
-    def _read_fd(self, fd: int, checked: os.stat_result) -> tuple[bytes, int]:
-        """Read an opened file if it is the regular file that was checked."""
+    def _read_fd(
+        self, fd: int, checked: os.stat_result, head: int | None = None
+    ) -> tuple[bytes, int]:
+        """Read an opened file (whole, or its first `head` bytes) if it is the regular
+        file that was checked; (data, size)."""
         with os.fdopen(fd, "rb") as handle:
             info = os.fstat(handle.fileno())
             if not stat.S_ISREG(info.st_mode):
                 raise _Refused("not a regular file")
             if not _same(info, checked):
                 raise _Refused("the file changed while it was read")
+            if head is not None:
+                return handle.read(head), info.st_size
             if info.st_size > self.max_file_bytes:
                 return b"", info.st_size
             data = handle.read(self.max_file_bytes + 1)
         return data, len(data)
+
+    def head(self, name: str, count: int) -> tuple[int, bytes] | None:
+        """(size, first `count` bytes) of directory entry `name`, reached the way `load`
+        reaches it; None when `load` would refuse it (for describing files)."""
+        if self.directory is None or name_problem(name) or mime_type_of(name) is None:
+            return None
+        try:
+            root = self._open_root()
+            try:
+                data, size = self._checked(root, name, read=True, head=count)
+            finally:
+                if root >= 0:
+                    os.close(root)
+        except (_Refused, OSError):
+            return None
+        return size, data
 
     # --- loading ---------------------------------------------------------------------
 

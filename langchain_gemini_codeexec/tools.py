@@ -38,7 +38,7 @@ from langchain_gemini_codeexec.errors import (
     IncompleteResponseError,
     InvalidMessageError,
 )
-from langchain_gemini_codeexec.report import CodeExecutionReport
+from langchain_gemini_codeexec.report import CodeExecutionReport, _cut
 
 DEFAULT_NAME = "gemini_code_execution"
 DEFAULT_DESCRIPTION = (
@@ -130,6 +130,8 @@ class GeminiCodeExecutionTool(BaseTool):
     Files are configured at construction (build a new tool to change them)."""
     max_file_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
     """Files larger than this are refused."""
+    max_files: int = Field(default=20, gt=0)
+    """Most files one call may attach (each is read into memory before sending)."""
     inline_max_bytes: int = Field(default=1024 * 1024, ge=0)
     """Files up to this size go inline; larger ones through the Files API (Developer API)."""
     max_output_chars: int | None = Field(default=4000, ge=0)
@@ -195,6 +197,12 @@ class GeminiCodeExecutionTool(BaseTool):
             files = []
         if isinstance(files, str) or not isinstance(files, (list, tuple)):
             raise ToolException("files must be a list of file names")
+        count = len({str(name) for name in files})
+        if count > self.max_files:
+            raise ToolException(
+                f"{count} files requested; at most {self.max_files} may be attached to one "
+                "call. Split the task, or attach only the files it needs"
+            )
         return self._catalog.load(list(files))
 
     def _finish(self, message: BaseMessage) -> tuple[str, CodeExecutionReport]:
@@ -217,6 +225,28 @@ class GeminiCodeExecutionTool(BaseTool):
         files: list[str] | None = None,
         run_manager: CallbackManagerForToolRun | None = None,
     ) -> tuple[str, CodeExecutionReport]:
+        try:
+            return self._answer(task, files, run_manager)
+        except ToolException as exc:  # the agent reads it: bounded like run output
+            raise _bounded(exc, self.max_output_chars) from exc.__cause__
+
+    async def _arun(
+        self,
+        task: str,
+        files: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForToolRun | None = None,
+    ) -> tuple[str, CodeExecutionReport]:
+        try:
+            return await self._aanswer(task, files, run_manager)
+        except ToolException as exc:
+            raise _bounded(exc, self.max_output_chars) from exc.__cause__
+
+    def _answer(
+        self,
+        task: str,
+        files: list[str] | None,
+        run_manager: CallbackManagerForToolRun | None,
+    ) -> tuple[str, CodeExecutionReport]:
         loaded = self._prepare(task, files)
         config: RunnableConfig = {"callbacks": run_manager.get_child() if run_manager else None}
         try:
@@ -236,11 +266,11 @@ class GeminiCodeExecutionTool(BaseTool):
             raise _tool_error(self.name, exc) from exc
         return self._finish(message)
 
-    async def _arun(
+    async def _aanswer(
         self,
         task: str,
-        files: list[str] | None = None,
-        run_manager: AsyncCallbackManagerForToolRun | None = None,
+        files: list[str] | None,
+        run_manager: AsyncCallbackManagerForToolRun | None,
     ) -> tuple[str, CodeExecutionReport]:
         loaded = self._prepare(task, files)
         config: RunnableConfig = {"callbacks": run_manager.get_child() if run_manager else None}
@@ -285,6 +315,15 @@ class GeminiCodeExecutionTool(BaseTool):
                 await self.llm.adelete_cache(name)
             self._created_caches.discard(name)
         return names
+
+
+def _bounded(exc: ToolException, limit: int | None) -> ToolException:
+    """`exc` with its message cut to `limit` characters like run output: the agent reads
+    it (a proxy's 1 MB error page must not become a 1 MB ToolMessage)."""
+    text = str(exc)
+    if limit is None or len(text) <= limit:
+        return exc
+    return ToolException(_cut(text, limit, "error"))
 
 
 def _tool_error(name: str, exc: GeminiCodeExecutionError) -> ToolException:
