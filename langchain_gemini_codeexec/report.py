@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -235,24 +236,41 @@ class CodeExecutionReport(BaseModel):
         known (see `CodeMedia.name`), then the rest by order. The message is untouched."""
         return _resolve_links(self.text, self.images)
 
-    def save_images(self, directory: str | Path, prefix: str = "chart") -> SavedImages:
+    def save_images(
+        self, directory: str | Path, prefix: str = "chart", *, max_images: int = 100
+    ) -> SavedImages:
         """Write every image to `directory` (created if needed); returns the paths written.
 
         Names are `{prefix}-{run}-{n}.{ext}` (run numbers from 1; `0` for images not
-        linked to a run), so a rerun overwrites its own files and nothing else.
-        The result is the list of paths, as before; its `links` maps each link in the
+        linked to a run). Each file is created new: an existing file or link of that name
+        (a chart saved earlier, or a link planted to redirect the write) is never
+        overwritten or followed; the image goes to the first free name
+        `{prefix}-{run}-{n}_{k}.{ext}` instead. More than `max_images` images raise
+        `ValueError` before anything is written (raise it to save them all).
+        The result is the list of paths written; its `links` maps each link in the
         answer (see `image_links`) to the path its image was saved at.
         """
+        if not prefix or _prefix_problem(prefix):
+            raise ValueError(
+                f"prefix: {prefix!r:.80} must be a plain file name start (no '/', '\\', "
+                "'..' or control characters)"
+            )
+        numbered = [(i, run.images) for i, run in enumerate(self.runs, start=1)]
+        planned = [
+            (f"{prefix}-{run_number}-{n}{_extension(img.mime_type)}", img.data)
+            for run_number, images in [*numbered, (0, self.other_images)]
+            for n, img in enumerate(images, start=1)
+        ]
+        if len(planned) > max_images:
+            raise ValueError(
+                f"save_images: the report has {len(planned)} images, over max_images="
+                f"{max_images}; nothing was written. Pass max_images={len(planned)} to "
+                "save them all"
+            )
         target = Path(directory)
         target.mkdir(parents=True, exist_ok=True)
-        written: list[Path] = []
-        numbered = [(i, run.images) for i, run in enumerate(self.runs, start=1)]
-        for run_number, images in [*numbered, (0, self.other_images)]:
-            for n, img in enumerate(images, start=1):
-                path = target / f"{prefix}-{run_number}-{n}{_extension(img.mime_type)}"
-                path.write_bytes(img.data)
-                written.append(path)
-        return SavedImages(written, self)
+        paths = [_write_new_file(target / name, data) for name, data in planned]
+        return SavedImages(paths, self)
 
     def to_text(
         self, max_output_chars: int | None = 4000, max_code_chars: int | None = None
@@ -488,6 +506,54 @@ def _decode_base64(data: str) -> bytes:
         return decode_base64(data.strip())
     except BlockError as exc:
         raise ValueError(f"an image block holds {exc}") from None
+
+
+# Flags of a file we create: new (never an existing file or link), not through a link.
+_NEW_FILE = (
+    os.O_WRONLY
+    | os.O_CREAT
+    | os.O_EXCL
+    | getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_BINARY", 0)
+)
+# Names tried per image before giving up (a directory full of planted names).
+_MAX_RENAMES = 1000
+
+
+def _prefix_problem(prefix: str) -> bool:
+    """True when `prefix` could leave the directory or hide in a listing."""
+    return (
+        prefix in (".", "..")
+        or any(sep in prefix for sep in ("/", "\\", os.sep))
+        or any(ord(ch) < 32 or ord(ch) == 127 for ch in prefix)
+        or prefix.startswith(".")
+    )
+
+
+def _write_new_file(path: Path, data: bytes) -> Path:
+    """Create `path` exclusively (O_CREAT|O_EXCL|O_NOFOLLOW: never an existing file, never
+    through a link), or the first free `{stem}_{k}{suffix}` beside it; the path written."""
+    for k in range(1, _MAX_RENAMES + 1):
+        candidate = path if k == 1 else path.with_name(f"{path.stem}_{k}{path.suffix}")
+        try:
+            fd = os.open(candidate, _NEW_FILE, 0o644)
+        except FileExistsError:
+            continue
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        except BaseException:
+            os.close(fd)
+            candidate.unlink(missing_ok=True)
+            raise
+        os.close(fd)
+        return candidate
+    raise FileExistsError(
+        f"save_images: {path.name} and {_MAX_RENAMES - 1} numbered variants already exist in "
+        f"{str(path.parent)!r}; use another directory or prefix"
+    )
 
 
 def _extension(mime_type: str) -> str:

@@ -350,3 +350,53 @@ def test_jupyter_html_renders_the_answer_as_markdown() -> None:
     assert "<ul><li>first: 2</li><li>last: 229</li></ul>" in page
     assert "<pre><code>print(1 &lt; 2)\n</code></pre>" in page
     assert "<script>" not in page and "&lt;script&gt;" in page
+
+
+# --- save_images writes only new files of its own (the wire: tests/reliability/test_confinement)
+
+
+def _charts(n: int) -> CodeExecutionReport:
+    from langchain_gemini_codeexec.report import CodeMedia
+
+    images = [CodeMedia(mime_type="image/png", data=PNG + bytes([i])) for i in range(n)]
+    return CodeExecutionReport(runs=[CodeRun(id="r", images=images)])
+
+
+def test_save_images_renames_instead_of_overwriting(tmp_path: Path) -> None:
+    report = _charts(1)
+    first = report.save_images(tmp_path)
+    second = report.save_images(tmp_path)
+    third = report.save_images(tmp_path)
+    assert [p.name for p in first + second + third] == [
+        "chart-1-1.png",
+        "chart-1-1_2.png",
+        "chart-1-1_3.png",
+    ]
+    assert all(p.read_bytes() == PNG + b"\x00" for p in first + second + third)
+
+
+def test_save_images_skips_planted_links_dangling_or_not_and_directories(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "chart-1-1.png").symlink_to(tmp_path / "would-be-created.png")
+    (tmp_path / "chart-1-2.png").mkdir()
+    paths = _charts(2).save_images(tmp_path)
+    assert [p.name for p in paths] == ["chart-1-1_2.png", "chart-1-2_2.png"]
+    assert not (tmp_path / "would-be-created.png").exists()
+    assert (tmp_path / "chart-1-1.png").is_symlink()
+
+
+@pytest.mark.parametrize("prefix", ["../up", "a/b", "a\\b", "..", ".hidden", "x\ny", ""])
+def test_save_images_prefix_cannot_leave_the_directory(tmp_path: Path, prefix: str) -> None:
+    with pytest.raises(ValueError, match="prefix"):
+        _charts(1).save_images(tmp_path / "d", prefix=prefix)
+    assert not (tmp_path / "d").exists()
+
+
+def test_save_images_default_cap_and_raising_it(tmp_path: Path) -> None:
+    report = _charts(101)
+    with pytest.raises(ValueError, match="101 images, over max_images=100"):
+        report.save_images(tmp_path / "a")
+    assert not (tmp_path / "a").exists()
+    assert len(report.save_images(tmp_path / "b", max_images=101)) == 101
+    assert len(list((tmp_path / "b").iterdir())) == 101
