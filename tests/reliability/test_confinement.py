@@ -30,8 +30,7 @@ from langchain_gemini_codeexec.testing import (
     result,
     text,
 )
-
-from .conftest import check_path, make_llm
+from tests.support import check_path, path_llm
 
 SECRET = b"API_KEY=hunter2\n"
 SAFE = b"region,total\nnorth,10\n"
@@ -41,7 +40,7 @@ MODES = ("invoke", "stream")  # stream: a model with streaming=True under the to
 
 
 def _tool(server: GeminiTestServer, path: str, mode: str, **kw: Any) -> GeminiCodeExecutionTool:
-    llm = make_llm(server.base_url, path, streaming=mode == "stream", max_retries=0)
+    llm = path_llm(server.base_url, path, streaming=mode == "stream", max_retries=0)
     check_path(llm, path)
     return GeminiCodeExecutionTool(llm=llm, **kw)
 
