@@ -42,6 +42,7 @@ MODES = ("invoke", "stream")  # stream: a model with streaming=True under the to
 def _tool(server: GeminiTestServer, path: str, mode: str, **kw: Any) -> GeminiCodeExecutionTool:
     llm = path_llm(server.base_url, path, streaming=mode == "stream", max_retries=0)
     check_path(llm, path)
+    kw.setdefault("handle_tool_error", False)  # these tests read the raised ToolException
     return GeminiCodeExecutionTool(llm=llm, **kw)
 
 
