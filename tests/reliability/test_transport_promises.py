@@ -37,6 +37,7 @@ from langchain_core.exceptions import (
 )
 
 from langchain_gemini_codeexec import ChatGeminiCodeExecution, GeminiCodeExecutionTool
+from langchain_gemini_codeexec._checks import MAX_TIMEOUT
 from langchain_gemini_codeexec.errors import (
     GeminiAPIError,
     GeminiCodeExecutionError,
@@ -191,8 +192,10 @@ def test_timeout_is_per_attempt(server: GeminiTestServer, path: str) -> None:
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("path", PATHS)
 def test_huge_timeout_does_not_overflow(server: GeminiTestServer, path: str, mode: str) -> None:
+    """The largest timeout the model takes (a day; 1e10 is refused at construction, see
+    test_bad_inputs.py "absurd timeout") works on every path."""
     server.enqueue(Reply.stream(stream_chunks(ANSWER)))
-    llm = make_llm(server.base_url, path, timeout=1e10)
+    llm = make_llm(server.base_url, path, timeout=MAX_TIMEOUT)
     assert call(llm, path, mode) is None
 
 
