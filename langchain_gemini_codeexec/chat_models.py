@@ -155,8 +155,8 @@ class ChatGeminiCodeExecution(BaseChatModel, GenerationOptions):
     timeout: float | None = Field(default=None, gt=0, allow_inf_nan=False)
     """Seconds to wait for Gemini, per attempt (each retry gets the whole timeout again): to
     connect and for the whole answer; for a stream, for its first chunk, then each next
-    chunk. Holds on every HTTP path, even against a server that trickles bytes. Values
-    above a year are treated as a year."""
+    chunk. Holds on every HTTP path, even against a server that trickles bytes. At most a
+    day (86400); larger values are refused."""
     max_retries: int = Field(default=2, ge=0)
     """Retries of 408/429/5xx answers and connection errors, with backoff."""
     retry_initial_delay: float = Field(default=1.0, ge=0, allow_inf_nan=False)
