@@ -49,6 +49,7 @@ _EXPLAIN = {
 }
 _UNSAFE = re.compile(r"[^\w.\-\[\]=,+@]")
 _STATS = pytest.StashKey[dict[str, list[str]]]()
+_SKIPPED = pytest.StashKey[bool]()
 
 
 @dataclass
@@ -197,6 +198,14 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         terminalreporter.write_line(f"  recorded {path}")
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if report.skipped:  # the fixture then keeps no cassette for it
+        item.stash[_SKIPPED] = True
+    return report
+
+
 @pytest.fixture
 def gemini_cassette(
     request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
@@ -238,4 +247,8 @@ def gemini_cassette(
         monkeypatch.setenv("GOOGLE_VERTEX_BASE_URL", server.base_url)
         api_key = None if record else _replay_environment(path, monkeypatch)
         yield GeminiCassette(path, mode, record, server, api_key=api_key)
-    stats["recorded" if record else "replayed"].append(str(path))
+        skipped = request.node.stash.get(_SKIPPED, False)
+        if skipped and server.cassette is not None:
+            server.cassette.discard()  # a test that skipped records nothing worth keeping
+    if not skipped:
+        stats["recorded" if record else "replayed"].append(str(path))
