@@ -17,6 +17,7 @@ import asyncio
 import copy
 import gc
 import json
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -471,3 +472,23 @@ def test_max_retries_counts_the_same_with_your_own_client(server: GeminiTestServ
 
     assert isinstance(asyncio.run(run()), GeminiCodeExecutionError)
     assert len(server.model_requests) == 3
+
+
+@pytest.mark.parametrize("path", ["sync-httpx2", "sync-httpx"])
+def test_timed_out_sync_calls_leave_no_thread_or_connection(
+    server: GeminiTestServer, path: str
+) -> None:
+    """The worker that ran a timed-out attempt ends and drops its connection."""
+    llm = make_llm(server.base_url, path, timeout=0.3, max_retries=0)
+    _warm(llm, server, path)
+    before = threading.active_count()
+    for mode in ("invoke", "stream", "invoke", "stream"):
+        server.enqueue(Reply.trickle(TRICKLED, 0.05))
+        assert isinstance(call(llm, path, mode), GeminiTimeoutError)
+    deadline = time.monotonic() + 2.0
+    while time.monotonic() < deadline and (
+        threading.active_count() > before or server.open_connections
+    ):
+        time.sleep(0.02)
+    assert threading.active_count() <= before
+    assert server.open_connections == 0
