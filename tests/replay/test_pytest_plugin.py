@@ -65,7 +65,10 @@ def stand_in() -> Iterator[GeminiTestServer]:
 
 def _run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
     quiet = ("-p", "no:cacheprovider", "-p", "no:benchmark", "-p", "no:codspeed", "-s")
-    return pytester.runpytest_inprocess(*PLUGIN, *quiet, *args)
+    # The user's project has no pytest-asyncio settings; say the default, so that the
+    # inner run does not warn about it (pytest-asyncio's own deprecation notice).
+    settings = ("-o", "asyncio_default_fixture_loop_scope=function")
+    return pytester.runpytest_inprocess(*PLUGIN, *quiet, *settings, *args)
 
 
 def _cassettes(pytester: pytest.Pytester) -> list[Path]:
