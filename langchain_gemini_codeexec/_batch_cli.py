@@ -21,6 +21,7 @@ import json
 import logging
 import mimetypes
 import re
+import secrets
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -122,6 +123,33 @@ def write_outputs(job: GeminiBatchJob, out: Path) -> tuple[int, int]:
     return answered, failed
 
 
+def _submit_once(
+    llm: Any, args: argparse.Namespace, state: dict[str, Any] | None, state_path: Path
+) -> GeminiBatchJob:
+    """Submit the tasks, unless a job of an earlier run whose answer was lost exists.
+
+    The display name and keys are recorded before the create request: if its answer never
+    arrives, the next run finds the job by that display name instead of submitting again.
+    """
+    ids, messages = read_tasks(args.tasks, args.files_dir)
+    job: GeminiBatchJob | None = None
+    if state is None:
+        name = args.display_name or f"codeexec-batch-{secrets.token_hex(6)}"
+        state = {"name": None, "display_name": name, "keys": ids, "tasks": str(args.tasks)}
+        state_path.parent.mkdir(parents=True, exist_ok=True)
+        state_path.write_text(json.dumps(state, indent=2), encoding="utf-8")
+    else:
+        job = GeminiBatchJob.find(state["display_name"], llm=llm, keys=state["keys"])
+        if job is not None:
+            print(f"found {job.name} by its recorded display name {state['display_name']!r}")
+    if job is None:
+        job = submit_batch(llm, messages, keys=state["keys"], display_name=state["display_name"])
+        print(f"submitted {job.name} with {len(ids)} tasks; recorded in {state_path}")
+    state["name"] = job.name
+    state_path.write_text(json.dumps(state, indent=2), encoding="utf-8")
+    return job
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m langchain_gemini_codeexec.batch",
@@ -154,18 +182,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings["base_url"] = args.base_url
     try:
         llm = ChatGeminiCodeExecution(**settings)
-        if state_path.exists():
-            state = json.loads(state_path.read_text(encoding="utf-8"))
+        state = json.loads(state_path.read_text("utf-8")) if state_path.exists() else None
+        if state is not None and state.get("name"):
             job = GeminiBatchJob.attach(state["name"], llm=llm, keys=state.get("keys"))
             print(f"attached to {job.name} ({job.state}) recorded in {state_path}")
         else:
-            ids, messages = read_tasks(args.tasks, args.files_dir)
-            out.mkdir(parents=True, exist_ok=True)
-            job = submit_batch(llm, messages, keys=ids, display_name=args.display_name)
-            # Recorded before anything else can fail: a re-run must never submit again.
-            state = {"name": job.name, "keys": ids, "model": job.model, "tasks": str(args.tasks)}
-            state_path.write_text(json.dumps(state, indent=2), encoding="utf-8")
-            print(f"submitted {job.name} with {len(ids)} tasks; recorded in {state_path}")
+            job = _submit_once(llm, args, state, state_path)
         try:
             job.poll_until_done(args.poll_interval, args.timeout, progress=not args.no_progress)
         except BatchTimeoutError as exc:

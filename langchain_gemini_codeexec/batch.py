@@ -469,6 +469,38 @@ class GeminiBatchJob:
             raise job._missing(exc) from exc
         return job
 
+    @classmethod
+    def find(
+        cls,
+        display_name: str,
+        *,
+        llm: ChatGeminiCodeExecution | None = None,
+        keys: Sequence[str] | None = None,
+        max_pages: int = 20,
+    ) -> GeminiBatchJob | None:
+        """The newest job with this display name (listing the account's jobs), or None.
+
+        For a submitter that lost the answer to its create request: the job may exist
+        anyway, and finding it by a display name recorded beforehand avoids a second one.
+        """
+        from langchain_gemini_codeexec.chat_models import ChatGeminiCodeExecution
+
+        llm = llm if llm is not None else ChatGeminiCodeExecution()
+        http = BatchHTTP(llm._get_transport())
+        collection = "batchPredictionJobs" if http.vertexai else "batches"
+        token = ""
+        for _ in range(max_pages):
+            query = "pageSize=100" + (f"&pageToken={token}" if token else "")
+            page = http.get(f"{collection}?{query}")
+            for raw in page.get(collection if http.vertexai else "operations") or []:
+                meta = raw if http.vertexai else raw.get("metadata") or {}
+                if isinstance(raw, dict) and meta.get("displayName") == display_name:
+                    return cls(str(raw["name"]), llm, keys=keys, raw=raw)
+            token = str(page.get("nextPageToken") or "")
+            if not token:
+                break
+        return None
+
     def _refresh_or_missing(self, get: Any) -> None:
         try:
             self._update(get(self.name))

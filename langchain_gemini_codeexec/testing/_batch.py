@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 _VER = r"(?:v1|v1beta|v1alpha|v1beta1)"
 _CREATE = re.compile(rf"/{_VER}/models/(?P<model>[^/:]+):batchGenerateContent")
 _BATCH = re.compile(rf"/{_VER}/(?P<name>batches/[\w-]+)(?P<cancel>:cancel)?")
+_LIST = re.compile(rf"/{_VER}/batches")
 _DOWNLOAD = re.compile(rf"(?:/download)?/{_VER}/(?P<file>files/[\w-]+):download")
 _VERTEX = re.compile(
     rf"/{_VER}/(?P<parent>projects/[^/]+/locations/[^/]+)/batchPredictionJobs"
@@ -147,6 +148,8 @@ class BatchEndpoints:
         path = req.path
         if req.method == "POST" and (m := _CREATE.fullmatch(path)):
             return self._create(req, m.group("model"))
+        if req.method == "GET" and _LIST.fullmatch(path):
+            return self._list(req)
         if m := _BATCH.fullmatch(path):
             return self._job_request(req, m.group("name"), bool(m.group("cancel")))
         if req.method == "GET" and (m := _DOWNLOAD.fullmatch(path)):
@@ -195,6 +198,18 @@ class BatchEndpoints:
             job.state, job.created = DEV_STATES[0], _now()
             self.jobs[name] = job
             return Reply.json(self._operation(job))
+
+    def _list(self, req: RecordedRequest) -> Reply:
+        """`GET batches`: Operations, newest first, `pageSize` per page (no state change)."""
+        with self._lock:
+            jobs = [j for j in self.jobs.values() if j.vertex is None][::-1]
+            start = int(req.query.get("pageToken") or 0)
+            size = max(1, int(req.query.get("pageSize") or 50))
+            page = jobs[start : start + size]
+            answer: JSON = {"operations": [self._operation(j) for j in page]}
+            if start + size < len(jobs):
+                answer["nextPageToken"] = str(start + size)
+            return Reply.json(answer)
 
     def _job_request(self, req: RecordedRequest, name: str, cancel: bool) -> Reply:
         with self._lock:

@@ -259,3 +259,74 @@ def test_the_module_runs_as_a_command() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "job.json" in done.stdout and "--files-dir" in done.stdout
+
+
+def test_cli_finds_the_job_whose_create_answer_was_lost(
+    tmp_path: Path, server: GeminiTestServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The create reaches Gemini but its answer does not: the re-run attaches, no 2nd job."""
+    from langchain_gemini_codeexec.testing import Reply
+
+    monkeypatch.setenv("GOOGLE_API_KEY", "cli-test-key-0123456789")
+    tasks = tmp_path / "tasks.jsonl"
+    tasks.write_text('{"id": "a", "prompt": "2+2"}\n{"id": "b", "prompt": "3+3"}\n')
+    out = tmp_path / "out"
+    server.responder = lambda req: response(text(f"done {req.text}"))
+    for _ in range(3):  # other jobs of the account, listed on other pages
+        server.batch.answer(_create_request(server, "someone else's job"))
+    original = server.batch.answer
+    lost = []
+
+    def lose_first_create_answer(req: Any) -> Reply | None:
+        answer = original(req)
+        if req.path.endswith(":batchGenerateContent") and not lost:
+            lost.append(req)
+            return Reply.reset()  # created at Gemini, the answer never arrives
+        return answer
+
+    server.batch.answer = lose_first_create_answer  # type: ignore[method-assign]
+    args = [str(tasks), str(out), "--base-url", server.base_url, "--poll-interval", "0.01"]
+    assert main([*args, "--no-progress"]) == 2
+    state = json.loads((out / "job.json").read_text())
+    assert state["name"] is None and state["display_name"].startswith("codeexec-batch-")
+    assert main([*args, "--no-progress"]) == 0
+    creates = [r for r in server.requests if r.path.endswith(":batchGenerateContent")]
+    assert len(creates) == 1
+    assert json.loads((out / "job.json").read_text())["name"] == "batches/batch-0004"
+    assert json.loads((out / "b.json").read_text())["answer"] == "done 3+3"
+
+
+def test_find_a_job_by_display_name(
+    server: GeminiTestServer, llm: ChatGeminiCodeExecution
+) -> None:
+    for i in range(5):
+        llm.submit_batch(["x"], display_name=f"job-{i}")
+    found = GeminiBatchJob.find("job-0", llm=llm, max_pages=10)
+    assert found is not None and found.display_name == "job-0"
+    assert GeminiBatchJob.find("nope", llm=llm) is None
+    listed = [r for r in server.requests if r.path == "/v1beta/batches"]
+    assert listed and listed[0].query["pageSize"] == "100"
+
+
+def _create_request(server: GeminiTestServer, display_name: str) -> Any:
+    from langchain_gemini_codeexec.testing import RecordedRequest
+
+    body = {
+        "batch": {
+            "displayName": display_name,
+            "model": "models/gemini-2.5-flash",
+            "inputConfig": {"requests": {"requests": [{"request": {"contents": []}}]}},
+        }
+    }
+    return RecordedRequest(
+        "POST",
+        "/v1beta/models/gemini-2.5-flash:batchGenerateContent",
+        {},
+        {},
+        body,
+        b"",
+        "developer",
+        "gemini-2.5-flash",
+        "batchGenerateContent",
+        False,
+    )
