@@ -23,7 +23,7 @@ import httpx
 import pytest
 from google import genai
 from google.genai import types
-from langchain_core.messages import AIMessage, AIMessageChunk
+from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage
 
 from langchain_gemini_codeexec import ChatGeminiCodeExecution, GeminiCodeExecutionTool
 from langchain_gemini_codeexec.errors import GeminiAPIError, GeminiConnectionError
@@ -130,6 +130,20 @@ def recording(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recording]:
                     rec.messages[mode], rec.chunk_counts[mode] = message, n
                 # The key inside a prompt, echoed back by "Gemini".
                 rec.messages["echo"] = llm_at(recorder.base_url).invoke(f"{ECHO}{KEY}")
+                # The key inside a file sent inline (base64 in the request body).
+                for shift in range(3):  # at each of the three base64 alignments
+                    data = b"x" * shift + b"key=" + KEY.encode() + b"\n"
+                    block = {
+                        "type": "file",
+                        "base64": base64.b64encode(data).decode(),
+                        "mime_type": "text/plain",
+                    }
+                    llm_at(recorder.base_url).invoke(
+                        [HumanMessage([{"type": "text", "text": "Read it."}, block])]
+                    )
+                # Streamed, the echoed key arrives cut into pieces, one per event.
+                pieces = list(llm_at(recorder.base_url).stream(f"{ECHO}{KEY} again"))
+                rec.messages["echo-stream"] = as_message(aggregate(pieces))
                 client = genai.Client(
                     api_key=KEY, http_options=types.HttpOptions(base_url=recorder.base_url)
                 )
@@ -212,7 +226,11 @@ def test_recording_forwards_everything_and_writes_the_cassette(recording: Record
 
 def test_a_stream_is_recorded_as_its_events(recording: Recording) -> None:
     data = json.loads(recording.path.read_text())
-    streams = [i for i in data["interactions"] if "events" in i["response"]]
+    streams = [
+        i
+        for i in data["interactions"]
+        if "events" in i["response"] and ECHO not in json.dumps(i["request"]["body"])
+    ]
     assert len(streams) == 1 + len(ASYNC)  # stream and astream on each async transport
     for interaction in streams:
         assert interaction["request"]["query"] == {"alt": "sse"}
@@ -508,6 +526,13 @@ def test_no_secret_in_any_byte_of_the_cassette(recording: Recording, secret: str
         assert form.encode() not in data, f"{form!r} (from {secret[:4]}...) is in the cassette"
         assert form.lower().encode() not in data.lower() or len(form) < 8
     assert b"REDACTED" in data
+    if secret == KEY:  # the streamed echo really was cut: no event held the whole key
+        events = [
+            json.dumps(e)
+            for i in json.loads(data)["interactions"]
+            for e in i["response"].get("events", [])
+        ]
+        assert len([e for e in events if "You said" in e or "again" in e]) >= 2
 
 
 def test_the_echoed_key_replays_as_redacted(recording: Recording, replay: GeminiTestServer) -> None:
