@@ -18,9 +18,9 @@ from langchain_core.callbacks import AsyncCallbackManagerForToolRun, CallbackMan
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool, ToolException
-from pydantic import BaseModel, Field, PrivateAttr, model_validator
+from pydantic import BaseModel, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
-from langchain_gemini_codeexec import _caching, _describe, _file_cache
+from langchain_gemini_codeexec import _caching, _checks, _describe, _file_cache
 from langchain_gemini_codeexec._sandbox_files import (
     FileCatalog,
     FileSource,
@@ -150,6 +150,19 @@ class GeminiCodeExecutionTool(BaseTool):
     """Smallest cache to create; default: Gemini's minimum for the model."""
 
     _catalog: FileCatalog = PrivateAttr()
+
+    @field_validator(
+        "max_file_bytes",
+        "max_files",
+        "inline_max_bytes",
+        "max_output_chars",
+        "max_code_chars",
+        mode="before",
+    )
+    @classmethod
+    def _limit_not_bool(cls, value: Any, info: ValidationInfo) -> Any:
+        return _checks.reject_bool(str(info.field_name), value)  # True is not a size
+
     _created_caches: set[str] = PrivateAttr(default_factory=set)
 
     @model_validator(mode="after")

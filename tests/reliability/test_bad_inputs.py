@@ -815,6 +815,20 @@ TABLE = [
         ("files", "'../x.csv'", "plain file name"),
     ),
     Bad(
+        "True as the tool's output limit",
+        X,
+        {"__init__": {"max_output_chars": True}},
+        ValidationError,
+        ("max_output_chars", "boolean"),
+    ),
+    Bad(
+        "True as the tool's file count limit",
+        X,
+        {"__init__": {"max_files": True}},
+        ValidationError,
+        ("max_files", "boolean"),
+    ),
+    Bad(
         "mapped file of an unsupported type",
         X,
         {"__init__": {"files": {"x.exe": b"MZ"}}},
