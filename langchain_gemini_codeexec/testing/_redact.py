@@ -2,11 +2,12 @@
 
 A credential is replaced wherever it appears, in the forms it can take on the way to a
 file: as is, URL-encoded, inside base64 (at any of the three byte alignments, standard or
-URL-safe alphabet), and any piece of 6 or more characters of it (so no recognisable head
-or tail survives). Pieces with 4 or fewer distinct characters (``-00000``) and plain
-numbers are kept, as ordinary text has them; the last 6 characters never are. Values the
-user lists (a project id, an e-mail) are replaced as whole strings only: a short ordinary
-word must not be cut out of every answer.
+URL-safe alphabet), and any piece of 6 or more characters of it that ordinary text would
+not have by chance (mixing case or digits: see `_distinctive`), plus its last 6 characters
+always, so no recognisable head or tail survives. Values the user lists (a project id, an
+e-mail) are replaced as whole strings only: a short ordinary word must not be cut out of
+every answer. Credentials shorter than 8 characters (dummy test keys) are only kept out of
+the headers and query, where they are never recorded.
 """
 
 from __future__ import annotations
@@ -35,15 +36,20 @@ CREDENTIAL_QUERY = frozenset({"key", "access_token", "api_key"})
 _CREDENTIAL_ENV = ("GOOGLE_API_KEY", "GEMINI_API_KEY", "GOOGLE_CLOUD_API_KEY")
 _FRAGMENT = 6  # pieces of a credential this long or longer are redacted
 _MIN_FRAGMENTED = 16  # shorter credentials (dummy test keys) are redacted whole only
+_MIN_CREDENTIAL = 8  # shorter ones ("test") are never recorded where they are credentials,
+# but not hunted in free text either: that would cut them out of every answer
 
 
 def _distinctive(piece: str) -> bool:
     """A piece of a key that ordinary text would not contain by chance.
 
-    Runs like ``-00000`` or ``aaaaaa`` (4 or fewer distinct characters) and plain numbers
-    are left alone: replacing them would cut into ids and counts in answers.
+    It has more than 4 distinct characters and mixes lower case, upper case and digits
+    (two of them at least): runs like ``-00000``, plain numbers and words like ``secret``
+    are left alone, as replacing them would cut into answers. Nearly every piece of a
+    random key (``AIza`` + 35 characters) mixes them.
     """
-    return len(set(piece)) > 4 and not piece.isdigit()
+    kinds = sum(any(test(c) for c in piece) for test in (str.islower, str.isupper, str.isdigit))
+    return len(set(piece)) > 4 and kinds >= 2
 
 
 def credentials_in(headers: Mapping[str, str], query: Mapping[str, str]) -> list[str]:
@@ -100,7 +106,8 @@ class Redactor:
 
     def add_credentials(self, values: Iterable[str]) -> None:
         """Treat these values as credentials from now on (empty ones are ignored)."""
-        new = {v for v in values if v and v != PLACEHOLDER} - self._credentials
+        new = {v for v in values if len(v) >= _MIN_CREDENTIAL and v != PLACEHOLDER}
+        new -= self._credentials
         if new:
             with self._lock:
                 self._credentials |= new
