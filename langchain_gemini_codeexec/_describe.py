@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
@@ -87,12 +88,16 @@ def _head(source: FileSource | Path) -> tuple[int, bytes] | None:
         return len(source), source[:_HEAD_BYTES]
     if isinstance(source, str) and source.startswith(URI_SCHEMES):
         return None
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     try:
-        path = Path(source).expanduser()
-        with open(path, "rb") as handle:
-            return os.fstat(handle.fileno()).st_size, handle.read(_HEAD_BYTES)
+        fd = os.open(Path(source).expanduser(), flags)  # a fifo must not block us here
     except OSError:
         return None
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            return None
+        return info.st_size, handle.read(_HEAD_BYTES)
 
 
 def listing(catalog: FileCatalog, names: Sequence[str]) -> str:

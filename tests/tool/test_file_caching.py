@@ -324,3 +324,40 @@ def test_vertex_paths_and_names(server: GeminiTestServer, data_dir: Path) -> Non
     llm.update_cache(short, ttl=120)
     assert server.last_request.path == f"/v1beta1/{name}" and server.last_request.method == "PATCH"
     llm.genai_client.close()
+
+
+# --------------------------------------------------------------------- both sync HTTP clients
+
+
+@pytest.mark.parametrize("backend", ["httpx2", "httpx"])
+def test_sync_http_clients(
+    server: GeminiTestServer,
+    make_tool: Callable[..., GeminiCodeExecutionTool],
+    data_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    backend: str,
+) -> None:
+    monkeypatch.setenv("GOOGLE_GENAI_HTTP_CLIENT", backend)
+    answering(server)
+    tool = make_tool(files_dir=data_dir, cache_files=True)
+    mro = type(tool.llm.genai_client._api_client._httpx_client).__mro__
+    assert backend in {cls.__module__.split(".")[0] for cls in mro}
+    for i in range(3):
+        call(tool, f"q{i}", ["sales.csv"])
+    assert kinds(server) == ["countTokens", "create"] + ["generateContent"] * 3
+    name = server.caches.created[0].name
+    tool.llm.update_cache(name, ttl=90)
+    assert server.last_request.body == {"ttl": "90s"}
+    assert tool.llm.get_cache(name)["name"] == name
+    assert tool.delete_file_caches() == [name] and not server.caches.live()
+
+
+def test_description_does_not_block_on_a_fifo(
+    make_tool: Callable[..., GeminiCodeExecutionTool], tmp_path: Path
+) -> None:
+    import os
+
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    tool = make_tool(files={"pipe.csv": str(fifo), "ok.csv": b"a\n1\n"})
+    assert "pipe.csv (CSV)" in tool.description and "ok.csv (CSV, 4 bytes" in tool.description
