@@ -240,8 +240,17 @@ def _record_from_get(name: str, resource: dict[str, Any]) -> CacheRecord:
     )
 
 
-def _lookup(transport: Transport, name: str) -> CacheRecord:
+def _current(name: str) -> CacheRecord | None:
+    """Our record of `name` unless its expiry has passed (then Gemini is asked again)."""
     record = _recorded(name)
+    if record is not None and record.expire_at <= time.time():
+        forget(name)
+        return None
+    return record
+
+
+def _lookup(transport: Transport, name: str) -> CacheRecord:
+    record = _current(name)
     if record is not None:
         return record
     try:
@@ -254,7 +263,7 @@ def _lookup(transport: Transport, name: str) -> CacheRecord:
 
 
 async def _alookup(transport: Transport, name: str) -> CacheRecord:
-    record = _recorded(name)
+    record = _current(name)
     if record is not None:
         return record
     try:

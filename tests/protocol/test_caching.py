@@ -370,3 +370,19 @@ def test_foreign_cache_refuses_function_tools_it_cannot_check(
     assert generate_requests(server) == []
     listed = client.caches.list()
     assert [c.name for c in listed] == [cache.name]
+
+
+async def test_cache_past_its_expiry_is_refused_before_generating(
+    server: GeminiTestServer, ask: Any
+) -> None:
+    from langchain_gemini_codeexec import _caching
+
+    llm = ask.model()
+    name = llm.create_cache(cached_messages(), ttl=60)
+    record = _caching.record(name)
+    assert record is not None
+    record.expire_at = 0.0  # our clock says it ran out; Gemini is asked, and says gone
+    server.caches.expire(name)
+    with pytest.raises(InvalidMessageError, match="does not exist or has expired"):
+        await ask.raises(llm, "q", cached_content=name)
+    assert generate_requests(server) == [] and server.last_request.method == "GET"
