@@ -361,3 +361,26 @@ def test_description_does_not_block_on_a_fifo(
     os.mkfifo(fifo)
     tool = make_tool(files={"pipe.csv": str(fifo), "ok.csv": b"a\n1\n"})
     assert "pipe.csv (CSV)" in tool.description and "ok.csv (CSV, 4 bytes" in tool.description
+
+
+def test_file_changing_while_being_cached_cannot_mix_versions(
+    server: GeminiTestServer, make_tool: Callable[..., GeminiCodeExecutionTool], data_dir: Path
+) -> None:
+    answering(server)
+    changed = CSV.replace(b"north", b"south")
+
+    def count_and_change(req: Any) -> int:
+        (data_dir / "sales.csv").write_bytes(changed)  # mid-caching, on disk
+        return server.caches.count(req.body)
+
+    server.count_tokens = count_and_change
+    tool = make_tool(files_dir=data_dir, cache_files=True)
+    call(tool, "q1", ["sales.csv"])
+    first = server.caches.created[0]
+    assert [b for r in server.requests if r.action == "create" for b in r.inline_data()] == [CSV]
+    call(tool, "q2", ["sales.csv"])  # the new content: its own cache
+    second = server.caches.created[1]
+    assert second.name != first.name
+    assert server.last_request.body["cachedContent"] == second.name
+    creates = [r for r in server.requests if r.action == "create"]
+    assert creates[1].inline_data() == [changed]
