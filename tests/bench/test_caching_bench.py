@@ -6,6 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+# A benchmark run (a subprocess, ~15 s): `python -m pytest -m slow`. The fast suite checks
+# the same targets in-process (tests/tool/test_file_caching.py).
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -384,3 +384,30 @@ def test_file_changing_while_being_cached_cannot_mix_versions(
     assert server.last_request.body["cachedContent"] == second.name
     creates = [r for r in server.requests if r.action == "create"]
     assert creates[1].inline_data() == [changed]
+
+
+def test_later_questions_bill_under_ten_percent_of_uncached(tmp_path: Path) -> None:
+    """The benchmark's target, in-process: questions 2-10 at full price <= 10% of uncached."""
+    from langchain_gemini_codeexec import ChatGeminiCodeExecution
+
+    big = CSV * 10  # ~108 KB
+    (tmp_path / "big.csv").write_bytes(big)
+
+    def full_price(cache_files: bool) -> tuple[list[int], int]:
+        with GeminiTestServer(count_usage=True) as srv:
+            answering(srv)
+            llm = ChatGeminiCodeExecution(api_key="k", base_url=srv.base_url, max_retries=0)
+            tool = GeminiCodeExecutionTool(llm=llm, files_dir=tmp_path, cache_files=cache_files)
+            billed = [
+                call(tool, f"question {i}", ["big.csv"]).artifact.full_price_input_tokens
+                for i in range(10)
+            ]
+            asked = [r for r in srv.requests if r.action == "generateContent"]
+            resent = sum(len(b) for r in asked[1:] for b in r.inline_data())
+            llm.genai_client.close()
+        return billed, resent
+
+    plain, plain_resent = full_price(False)
+    cached, cached_resent = full_price(True)
+    assert plain[0] > len(big) // 4 and plain_resent == 9 * len(big)
+    assert sum(cached[1:]) <= 0.10 * sum(plain[1:]) and cached_resent == 0
