@@ -642,3 +642,18 @@ def test_redact_with_chosen_replacements(tmp_path: Path) -> None:
     assert "PERSON <EMAIL>" in text
     with GeminiTestServer(cassette=path, redact=names) as server:  # the same list in replay
         assert llm_at(server.base_url).invoke(prompt).text == "You said: PERSON <EMAIL>"
+
+
+@pytest.mark.parametrize("key", ["test", "test-key-not-a-secret-0123456789", KEY])
+def test_redaction_leaves_ordinary_answers_alone(tmp_path: Path, key: str) -> None:
+    """Words and numbers that a key happens to contain survive in what Gemini said."""
+    said = "This test keeps its secret: the key-not-a-secret number is 0123 or 2048."
+    path = tmp_path / "c.json"
+    with GeminiTestServer() as upstream:
+        upstream.enqueue(response(text(said)))
+        with GeminiTestServer(cassette=path, record=True, upstream=upstream.base_url) as rec:
+            assert llm_at(rec.base_url, key=key).invoke("hi").text == said
+    assert said in path.read_text()
+    assert key not in path.read_text() or len(key) < 8
+    with GeminiTestServer(cassette=path) as server:
+        assert llm_at(server.base_url, key="dummy-key").invoke("hi").text == said
