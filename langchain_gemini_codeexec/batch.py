@@ -35,7 +35,6 @@ import re
 import secrets
 import tempfile
 import time
-import types
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -807,25 +806,6 @@ def _unwrap(runnable: Any) -> tuple[ChatGeminiCodeExecution, dict[str, Any]]:
             f"options), got {type(runnable).__name__}"
         )
     return runnable, bound
-
-
-def bound_options(llm: Any, frame: types.FrameType | None) -> dict[str, Any]:
-    """Options bound with `bind`/`bind_tools` when `submit_batch` came through a binding.
-
-    LangChain's `RunnableBinding` forwards an attribute it lacks (`submit_batch`) to the
-    model, wrapping methods that take `config` (ours do, for this) but dropping the bound
-    keyword arguments: without this, tools bound with `bind_tools` would be silently left
-    out of the job. `frame` is the caller's frame: the binding's wrapper, if any.
-    """
-    bound: dict[str, Any] = {}
-    inner: Any = llm
-    while frame is not None and frame.f_code.co_name == "wrapper":
-        binding = frame.f_locals.get("self")
-        if not isinstance(binding, RunnableBinding) or binding.bound is not inner:
-            break
-        bound = {**bound, **binding.kwargs}  # outer bindings override inner ones
-        inner, frame = binding, frame.f_back
-    return bound
 
 
 def _check_keys(keys: Sequence[str] | None, count: int) -> list[str]:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import copy
 import os
-import sys
 import threading
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -17,7 +16,6 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import (
     Runnable,
-    RunnableConfig,
     RunnableLambda,
     RunnableMap,
     RunnablePassthrough,
@@ -44,6 +42,7 @@ from langchain_gemini_codeexec import (
     _profiles,
     _structured,
 )
+from langchain_gemini_codeexec._binding import GeminiBinding
 from langchain_gemini_codeexec._config import build_client, check_api_key
 from langchain_gemini_codeexec._from_gemini import (
     blocked_reason,
@@ -639,8 +638,6 @@ class ChatGeminiCodeExecution(BaseChatModel, GenerationOptions):
         inputs: Sequence[LanguageModelInput] | None,
         keys: Sequence[str] | None = None,
         display_name: str | None = None,
-        *,
-        config: RunnableConfig | None = None,
         **call_options: Any,
     ) -> GeminiBatchJob:
         """Submit `inputs` as one Gemini Batch API job (half price, done within 24 h).
@@ -649,29 +646,23 @@ class ChatGeminiCodeExecution(BaseChatModel, GenerationOptions):
         through `llm.bind_tools(...)` / `llm.bind(...)`); all inputs are checked before
         anything is sent. Jobs too big to inline go as a JSONL file through the Files API
         (`input_mode="auto"|"inline"|"file"`). Vertex AI takes `source=`/`destination=`
-        (gs:// or bq://). `config` is accepted for LangChain and unused. See
-        `langchain_gemini_codeexec.batch`.
+        (gs:// or bq://). See `langchain_gemini_codeexec.batch`.
         """
-        from langchain_gemini_codeexec.batch import bound_options, submit_batch
+        from langchain_gemini_codeexec.batch import submit_batch
 
-        options = {**bound_options(self, sys._getframe(1)), **call_options}
-        return submit_batch(self, inputs, keys, display_name, **options)
+        return submit_batch(self, inputs, keys, display_name, **call_options)
 
-    def asubmit_batch(
+    async def asubmit_batch(
         self,
         inputs: Sequence[LanguageModelInput] | None,
         keys: Sequence[str] | None = None,
         display_name: str | None = None,
-        *,
-        config: RunnableConfig | None = None,
         **call_options: Any,
-    ) -> Coroutine[Any, Any, GeminiBatchJob]:
-        """Async `submit_batch` (await it)."""
-        from langchain_gemini_codeexec.batch import asubmit_batch, bound_options
+    ) -> GeminiBatchJob:
+        """Async `submit_batch`."""
+        from langchain_gemini_codeexec.batch import asubmit_batch
 
-        # Not `async def`: bound options are read from the caller's frame now, not later.
-        options = {**bound_options(self, sys._getframe(1)), **call_options}
-        return asubmit_batch(self, inputs, keys, display_name, **options)
+        return await asubmit_batch(self, inputs, keys, display_name, **call_options)
 
     # --- context caching (see _caching) ---------------------------------------------------
 
@@ -747,7 +738,7 @@ class ChatGeminiCodeExecution(BaseChatModel, GenerationOptions):
         """Bind call options (`temperature=...`, `tools=...`), validated now, not at the call."""
         call = {k: v for k, v in kwargs.items() if k != "stop"}
         self._resolve_options(kwargs.get("stop"), call)
-        return super().bind(**kwargs)
+        return GeminiBinding(bound=self, kwargs=kwargs, config={})
 
     def bind_tools(
         self,
