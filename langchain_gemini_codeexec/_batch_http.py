@@ -138,14 +138,15 @@ class BatchHTTP:
     def upload_jsonl(self, path: Path, display_name: str) -> str:
         """Resumable Files API upload of a JSONL file; returns its name (`files/...`)."""
         config = types.UploadFileConfig(mime_type="application/jsonl", display_name=display_name)
-        uploaded = self.transport.retry.run(
+        # Through `run`: bounded by the model's timeout (per attempt), failures typed.
+        uploaded = self.transport.run(
             lambda: self.transport.client.files.upload(file=str(path), config=config)
         )
         return str(uploaded.name)
 
     async def aupload_jsonl(self, path: Path, display_name: str) -> str:
         config = types.UploadFileConfig(mime_type="application/jsonl", display_name=display_name)
-        uploaded = await self.transport.retry.arun(
+        uploaded = await self.transport.arun(
             lambda: self.transport.client.aio.files.upload(file=str(path), config=config)
         )
         return str(uploaded.name)

@@ -54,16 +54,39 @@ def _loads(body: str | None) -> dict[str, Any]:
         raise IncompleteResponseError(
             "Gemini's answer is nested too deeply to read (malformed or hostile JSON)"
         ) from exc
+    except ValueError as exc:  # e.g. an integer over Python's 4300-digit conversion limit
+        raise IncompleteResponseError(f"Gemini's answer cannot be read: {str(exc)[:200]}") from exc
     if not isinstance(data, dict):
         raise IncompleteResponseError(f"Gemini's answer is not a JSON object: {body!r:.200}")
     return data
+
+
+# What the SDK's own calls (Files API upload) raise on an answer they cannot read: a
+# create answer without an upload URL is a KeyError inside the SDK.
+_SDK_PARSE_ERRORS = (KeyError,)
+
+
+def _unreadable(exc: BaseException) -> IncompleteResponseError:
+    return IncompleteResponseError(
+        f"Gemini's answer could not be read ({type(exc).__name__}: {str(exc)[:200]})"
+    )
+
+
+def _typed_sdk_call(call: Callable[[], T]) -> Callable[[], T]:
+    def typed() -> T:
+        try:
+            return call()
+        except _SDK_PARSE_ERRORS as exc:
+            raise _unreadable(exc) from exc
+
+    return typed
 
 
 def _event(data: str) -> dict[str, Any]:
     """One SSE event's JSON, parsed once; an error event raises the SDK's APIError."""
     try:
         chunk = json.loads(data)
-    except (json.JSONDecodeError, RecursionError) as exc:
+    except (ValueError, RecursionError) as exc:  # ValueError: also a 4300+ digit number
         raise IncompleteResponseError(
             "an event of Gemini's streamed answer is not valid JSON (truncated or malformed): "
             f"{data[:300]!r}"
@@ -329,6 +352,7 @@ class Transport:
 
     def run(self, call: Callable[[], T]) -> T:
         """Any other sync SDK call (e.g. a Files API upload), retried and bounded."""
+        call = _typed_sdk_call(call)
         if self.timeout is None:
             return self.retry.run(call)
 
@@ -345,7 +369,14 @@ class Transport:
 
     async def arun(self, call: Callable[[], Awaitable[T]]) -> T:
         """Any other async SDK call, retried and bounded."""
-        return await self.retry.arun(lambda: self._bounded(call()))
+
+        async def typed() -> T:
+            try:
+                return await call()
+            except _SDK_PARSE_ERRORS as exc:
+                raise _unreadable(exc) from exc
+
+        return await self.retry.arun(lambda: self._bounded(typed()))
 
     def generate(self, model: str, body: dict[str, Any]) -> dict[str, Any]:
         return self.request("post", self.model_path(model, "generateContent"), body)
