@@ -16,27 +16,23 @@ A changed file hashes differently and gets its own cache; the old one expires by
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import hashlib
 import json
 import math
 import threading
 import time
 import weakref
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from langchain_gemini_codeexec import _caching
 from langchain_gemini_codeexec._sandbox_files import LoadedFile, afile_block, file_block
+from langchain_gemini_codeexec._single_flight import SingleFlight
 from langchain_gemini_codeexec.errors import GeminiAPIError
 
 if TYPE_CHECKING:
     from google.genai import Client
 
-K = TypeVar("K")
-V = TypeVar("V")
 
 # Smallest cache Gemini accepts, by model name prefix (Google's caching page; the figures
 # have changed over time, so a refusal's own minimum is learned, and unknown models get
@@ -75,68 +71,6 @@ class FileCache:
     name: str | None
     expire_at: float
     tokens: int
-
-
-class SingleFlight(Generic[K, V]):
-    """At most one running `make` per key; concurrent callers (threads or tasks) share it."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._pending: dict[K, concurrent.futures.Future[V]] = {}
-
-    def _claim(self, key: K) -> tuple[concurrent.futures.Future[V], bool]:
-        with self._lock:
-            future = self._pending.get(key)
-            if future is not None:
-                return future, False
-            future = self._pending[key] = concurrent.futures.Future()
-            return future, True
-
-    def _settle(
-        self, key: K, future: concurrent.futures.Future[V], value: Any, error: BaseException | None
-    ) -> None:
-        with self._lock:
-            self._pending.pop(key, None)
-        if error is None:
-            future.set_result(value)
-        elif isinstance(error, (asyncio.CancelledError, KeyboardInterrupt)):
-            future.cancel()  # waiters try again themselves
-        else:
-            future.set_exception(error)
-
-    def run(self, key: K, make: Callable[[], V]) -> V:
-        while True:
-            future, owner = self._claim(key)
-            if not owner:
-                try:
-                    return future.result()
-                except concurrent.futures.CancelledError:
-                    continue
-            try:
-                value = make()
-            except BaseException as exc:
-                self._settle(key, future, None, exc)
-                raise
-            self._settle(key, future, value, None)
-            return value
-
-    async def arun(self, key: K, make: Callable[[], Awaitable[V]]) -> V:
-        while True:
-            future, owner = self._claim(key)
-            if not owner:
-                try:
-                    return await asyncio.shield(asyncio.wrap_future(future))
-                except asyncio.CancelledError:
-                    if future.cancelled():
-                        continue
-                    raise
-            try:
-                value = await make()
-            except BaseException as exc:
-                self._settle(key, future, None, exc)
-                raise
-            self._settle(key, future, value, None)
-            return value
 
 
 class FileCacheStore:

@@ -16,9 +16,7 @@ so files go inline there (give a `gs://` URI in `files` for large ones).
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import concurrent.futures
 import hashlib
 import io
 import os
@@ -34,6 +32,8 @@ from typing import Any, TypeVar
 
 from google.genai import Client, types
 from langchain_core.tools import ToolException
+
+from langchain_gemini_codeexec._single_flight import SingleFlight
 
 # Types Google's code execution page lists (.png .jpeg .csv .xml .cpp .java .py .js .ts),
 # plus plain text, JSON and Markdown, which Gemini reads as text.
@@ -568,83 +568,37 @@ class UploadCache:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._done: dict[tuple[str, str], Uploaded] = {}
-        self._pending: dict[tuple[str, str], concurrent.futures.Future[Uploaded]] = {}
+        self._flights: SingleFlight[tuple[str, str], Uploaded] = SingleFlight()
 
-    def _claim(
-        self, key: tuple[str, str]
-    ) -> tuple[Uploaded | None, concurrent.futures.Future[Uploaded], bool]:
-        """(cached upload, or the future to wait on / to fulfil, and whether we upload)."""
+    def _hit(self, key: tuple[str, str]) -> Uploaded | None:
         with self._lock:
             hit = self._done.get(key)
-            if hit is not None and hit.expires_at > time.time():
-                return hit, concurrent.futures.Future(), False
-            future = self._pending.get(key)
-            if future is not None:
-                return None, future, False
-            future = concurrent.futures.Future()
-            self._pending[key] = future
-            return None, future, True
+        return hit if hit is not None and hit.expires_at > time.time() else None
 
-    def _settle(
-        self,
-        key: tuple[str, str],
-        future: concurrent.futures.Future[Uploaded],
-        value: Uploaded | None,
-        error: BaseException | None,
-    ) -> None:
+    def _keep(self, key: tuple[str, str], value: Uploaded) -> Uploaded:
         with self._lock:
-            self._pending.pop(key, None)
-            if value is not None:
-                self._done[key] = value
-        if future.done():
-            return
-        if value is not None:
-            future.set_result(value)
-        elif isinstance(error, (asyncio.CancelledError, KeyboardInterrupt)):
-            future.cancel()  # waiters try again themselves
-        else:
-            future.set_exception(error or RuntimeError("upload failed"))
+            self._done[key] = value
+        return value
 
     def get(self, key: tuple[str, str], upload: Callable[[], Uploaded]) -> Uploaded:
-        while True:
-            hit, future, owner = self._claim(key)
-            if hit is not None:
-                return hit
-            if not owner:
-                try:
-                    return future.result()
-                except concurrent.futures.CancelledError:
-                    continue
-            try:
-                value = upload()
-            except BaseException as exc:
-                self._settle(key, future, None, exc)
-                raise
-            self._settle(key, future, value, None)
-            return value
+        def make() -> Uploaded:
+            # Checked again inside the flight: an upload that finished between our first
+            # look and our claim is reused, not repeated.
+            hit = self._hit(key)
+            return hit if hit is not None else self._keep(key, upload())
+
+        hit = self._hit(key)
+        return hit if hit is not None else self._flights.run(key, make)
 
     async def aget(
         self, key: tuple[str, str], upload: Callable[[], Awaitable[Uploaded]]
     ) -> Uploaded:
-        while True:
-            hit, future, owner = self._claim(key)
-            if hit is not None:
-                return hit
-            if not owner:
-                try:
-                    # shield: our own cancellation must not cancel the shared upload.
-                    return await asyncio.shield(asyncio.wrap_future(future))
-                except asyncio.CancelledError:
-                    if future.cancelled():
-                        continue
-                    raise
-            try:
-                value = await upload()
-            except BaseException as exc:
-                self._settle(key, future, None, exc)
-                raise
-            self._settle(key, future, value, None)
-            return value
+        async def make() -> Uploaded:
+            hit = self._hit(key)
+            return hit if hit is not None else self._keep(key, await upload())
+
+        hit = self._hit(key)
+        return hit if hit is not None else await self._flights.arun(key, make)
 
 
 _CACHES: weakref.WeakKeyDictionary[Client, UploadCache] = weakref.WeakKeyDictionary()
