@@ -13,6 +13,7 @@ import html
 import json
 import os
 import re
+import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
@@ -252,9 +253,12 @@ class CodeExecutionReport(BaseModel):
         """
         if not prefix or _prefix_problem(prefix):
             raise ValueError(
-                f"prefix: {prefix!r:.80} must be a plain file name start (no '/', '\\', "
-                "'..' or control characters)"
+                f"prefix: {prefix!r:.80} must be a plain file name start of at most "
+                f"{_MAX_PREFIX} bytes (no '/', '\\', '..', leading '.', control, format or "
+                "bidi characters)"
             )
+        if isinstance(max_images, bool) or not isinstance(max_images, int) or max_images < 0:
+            raise ValueError(f"max_images: pass an integer >= 0, got {max_images!r:.40}")
         numbered = [(i, run.images) for i, run in enumerate(self.runs, start=1)]
         planned = [
             (f"{prefix}-{run_number}-{n}{_extension(img.mime_type)}", img.data)
@@ -521,12 +525,22 @@ _NEW_FILE = (
 _MAX_RENAMES = 1000
 
 
+# Characters a file name must not hide (the tool's file names follow the same rule):
+# controls, format characters (bidi overrides such as U+202E disguise an extension),
+# line/paragraph separators, surrogates, private-use and unassigned code points.
+_UNSHOWN = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"})
+# Leaves room for "-{run}-{n}_{k}.jpeg" within a 255-byte file name.
+_MAX_PREFIX = 200
+
+
 def _prefix_problem(prefix: str) -> bool:
     """True when `prefix` could leave the directory or hide in a listing."""
     return (
-        prefix in (".", "..")
+        not isinstance(prefix, str)
+        or prefix in (".", "..")
+        or len(prefix.encode("utf-8", "surrogatepass")) > _MAX_PREFIX
         or any(sep in prefix for sep in ("/", "\\", os.sep))
-        or any(ord(ch) < 32 or ord(ch) == 127 for ch in prefix)
+        or any(unicodedata.category(ch) in _UNSHOWN for ch in prefix)
         or prefix.startswith(".")
     )
 
