@@ -138,8 +138,12 @@ class GenerationOptions(BaseModel):
         default=None, validation_alias=AliasChoices("response_json_schema", "response_schema")
     )
     """A JSON schema the answer follows (with `response_mime_type="application/json"`)."""
-    presence_penalty: Annotated[float | None, Wire(GENERATION, "presencePenalty")] = None
-    frequency_penalty: Annotated[float | None, Wire(GENERATION, "frequencyPenalty")] = None
+    presence_penalty: Annotated[float | None, Wire(GENERATION, "presencePenalty")] = Field(
+        default=None, allow_inf_nan=False
+    )
+    frequency_penalty: Annotated[float | None, Wire(GENERATION, "frequencyPenalty")] = Field(
+        default=None, allow_inf_nan=False
+    )
     candidate_count: Annotated[int | None, Wire(GENERATION, "candidateCount")] = Field(
         default=None, validation_alias=AliasChoices("candidate_count", "n")
     )
@@ -209,6 +213,9 @@ class GenerationOptions(BaseModel):
         "top_k",
         "seed",
         "thinking_budget",
+        "presence_penalty",
+        "frequency_penalty",
+        "candidate_count",
         mode="before",
     )
     @classmethod
@@ -230,6 +237,20 @@ class GenerationOptions(BaseModel):
     @classmethod
     def _plain_json(cls, value: Any, info: ValidationInfo) -> Any:
         return _checks.check_json(str(info.field_name), value)
+
+    @field_validator("media_resolution")
+    @classmethod
+    def _check_media_resolution(cls, value: Any) -> Any:
+        if value is None:
+            return None
+        from google.genai import types  # only when the option is given
+
+        known = {m.value for m in types.MediaResolution}
+        name = _enum_name(value)
+        if not isinstance(name, str) or _media_resolution(value) not in known:
+            names = sorted(k.removeprefix("MEDIA_RESOLUTION_").lower() for k in known)
+            raise ValueError(f"media_resolution: {value!r:.40} is not one of {names}")
+        return value
 
     @field_validator("safety_settings")
     @classmethod

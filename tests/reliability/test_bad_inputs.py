@@ -591,6 +591,57 @@ TABLE = [
     ),
     Bad("seed that is not a number", C, {"seed": "abc"}, ValidationError, ("seed", "integer")),
     Bad("True as a seed", C, {"seed": True}, ValidationError, ("seed", "boolean")),
+    # Found by the issue-9 audit: penalties and candidate_count took True, NaN and inf;
+    # an unknown media_resolution was sent as MEDIA_RESOLUTION_<anything>.
+    Bad(
+        "True as a presence penalty",
+        C,
+        {"presence_penalty": True},
+        ValidationError,
+        ("presence_penalty", "boolean"),
+    ),
+    Bad(
+        "NaN as a presence penalty",
+        C,
+        {"presence_penalty": float("nan")},
+        ValidationError,
+        ("presence_penalty", "finite"),
+    ),
+    Bad(
+        "inf as a frequency penalty",
+        C,
+        {"frequency_penalty": float("inf")},
+        ValidationError,
+        ("frequency_penalty", "finite"),
+    ),
+    Bad(
+        "True as candidate_count",
+        C,
+        {"candidate_count": True},
+        ValidationError,
+        ("candidate_count", "boolean"),
+    ),
+    Bad(
+        "unknown media_resolution",
+        C,
+        {"media_resolution": "huge"},
+        ValidationError,
+        ("media_resolution", "'huge'", "low"),
+    ),
+    Bad(
+        "True as a presence penalty for one call",
+        P,
+        {"presence_penalty": True},
+        InvalidMessageError,
+        ("presence_penalty", "boolean"),
+    ),
+    Bad(
+        "number as media_resolution for one call",
+        P,
+        {"media_resolution": 5},
+        InvalidMessageError,
+        ("media_resolution",),
+    ),
     Bad(
         "stop list with an empty string",
         C,
