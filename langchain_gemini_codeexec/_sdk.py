@@ -190,7 +190,12 @@ def async_path_used(client: Client) -> bool:
     api = _api(client)
     if api._use_aiohttp():
         return bool(api._aiohttp_sessions)
-    return bool(getattr(api._async_httpx_client, "_loop_clients", None))
+    clients = getattr(api._async_httpx_client, "_loop_clients", None)
+    if clients is not None:  # google-genai >= 3.1: one httpx client per event loop
+        return bool(clients)
+    # google-genai 3.0: one AsyncClient; used once its pool has opened a connection.
+    pool = getattr(getattr(api._async_httpx_client, "_transport", None), "_pool", None)
+    return bool(getattr(pool, "connections", None))
 
 
 def set_aiohttp_available(monkeypatch: Any, available: bool) -> None:
