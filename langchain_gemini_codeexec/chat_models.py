@@ -398,6 +398,18 @@ class ChatGeminiCodeExecution(BaseChatModel, GenerationOptions):
         self._transport = None
         self._lock = threading.Lock()
 
+    def __getstate__(self) -> dict[Any, Any]:
+        # Pickle the settings, not the client, transport or lock (they hold sockets and
+        # locks): an unpickled model builds its own client on first use, like a copy.
+        state = super().__getstate__()
+        state["__pydantic_private__"] = None
+        return state
+
+    def __setstate__(self, state: dict[Any, Any]) -> None:
+        super().__setstate__(state)
+        object.__setattr__(self, "__pydantic_private__", {})
+        self._reset_private()
+
     def __copy__(self) -> ChatGeminiCodeExecution:
         new = super().__copy__()
         new._reset_private()

@@ -7,12 +7,14 @@
   submission it is an `IncompleteResponseError`, not the SDK's `KeyError`.
 - A file-mode batch submission's JSONL upload is bounded by the model's `timeout`, as the
   tool's upload is.
+- A model pickles (before and after first use); the copy builds its own client.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import pickle
 import threading
 import time
 from collections.abc import Iterator
@@ -32,6 +34,11 @@ from tests.support import PATHS, SYNC_PATHS, invoke, stream
 from tests.support import SECRET_API_KEY as API_KEY
 from tests.support import path_llm as make_llm
 
+ANSWER_OK = {
+    "candidates": [
+        {"content": {"role": "model", "parts": [{"text": "ok"}]}, "finishReason": "STOP"}
+    ]
+}
 HUGE = b"9" * 5000  # json.loads refuses ints over 4300 digits with a ValueError
 ANSWER = (
     b'{"candidates": [{"content": {"role": "model", "parts": [{"text": "ok"}]},'
@@ -129,3 +136,20 @@ def test_timeout_bounds_a_file_batch_upload(server: GeminiTestServer, path: str)
             asyncio.run(llm.asubmit_batch(["a", "b"], input_mode="file"))
     elapsed = time.perf_counter() - start
     assert elapsed < 0.5 + 1.5, elapsed  # far less than the server's 5 s
+
+
+@pytest.mark.parametrize("used", [False, True], ids=["fresh", "after-use"])
+@pytest.mark.parametrize("path", [PATHS[0], PATHS[2]])
+def test_a_pickled_model_builds_its_own_client(
+    server: GeminiTestServer, path: str, used: bool
+) -> None:
+    """Pickling (multiprocessing, caches) keeps the settings, never the client or its lock."""
+    llm = make_llm(server.base_url, path, max_retries=0, temperature=0.3)
+    if used:
+        server.enqueue(Reply.json(ANSWER_OK))
+        invoke(llm, path)
+    restored = pickle.loads(pickle.dumps(llm))
+    assert restored.temperature == 0.3
+    server.enqueue(Reply.json(ANSWER_OK))
+    assert invoke(restored, path).text == "ok"
+    assert restored.genai_client is not llm.genai_client
