@@ -42,6 +42,11 @@ _LOCAL_ERRORS = (
     ("httpx", "UnsupportedProtocol"),
     ("httpx2", "UnsupportedProtocol"),
 )
+# A malformed answer head (classic httpx also raises one for a Location it cannot parse).
+_PROTOCOL_ERRORS = (
+    ("httpx", "RemoteProtocolError"),
+    ("httpx2", "RemoteProtocolError"),
+)
 # The body arrived but cannot be decoded (a bad Content-Encoding, say).
 _DECODING_ERRORS = (
     ("httpx", "DecodingError"),
@@ -95,6 +100,10 @@ def convert_error(exc: BaseException, attempts: int = 1) -> BaseException:
         error = exc.details.get("error") if isinstance(exc.details, dict) else None
         details = error.get("details") if isinstance(error, dict) else None
         return api_error(exc.code, exc.status, exc.message, details=details, attempts=attempts)
+    if _is_unparsable_redirect(exc):
+        # Classic httpx builds the redirect request even when not following it, and
+        # raises (without the status) on a Location it cannot parse: still a redirect.
+        return GeminiRedirectError(None, "http://[", attempts=attempts)
     if is_timeout(exc):
         return GeminiTimeoutError(
             f"Gemini did not answer within the timeout ({type(exc).__name__}){_tried(attempts)};"
@@ -134,8 +143,16 @@ def convert_error(exc: BaseException, attempts: int = 1) -> BaseException:
     return exc
 
 
+def _is_unparsable_redirect(exc: BaseException) -> bool:
+    return isinstance(exc, _classes(_PROTOCOL_ERRORS)) and str(exc).startswith(
+        "Invalid URL in location header"
+    )
+
+
 def retryable(exc: BaseException) -> bool:
     """Whether another attempt may succeed: 408/429/5xx, timeouts, connection errors."""
+    if _is_unparsable_redirect(exc):
+        return False
     if isinstance(exc, errors.APIError):
         return exc.code in RETRYABLE_CODES
     if isinstance(exc, json.JSONDecodeError):

@@ -118,7 +118,7 @@ class GeminiRedirectError(GeminiAPIError):
     never more of the URL.
     """
 
-    def __init__(self, code: int, location: str | None, *, attempts: int = 1) -> None:
+    def __init__(self, code: int | None, location: str | None, *, attempts: int = 1) -> None:
         self.location_origin = _origin(location)
         super().__init__(
             code,

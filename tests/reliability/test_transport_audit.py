@@ -7,6 +7,8 @@
   submission it is an `IncompleteResponseError`, not the SDK's `KeyError`.
 - A file-mode batch submission's JSONL upload is bounded by the model's `timeout`, as the
   tool's upload is.
+- A redirect to a Location the HTTP library cannot parse is a `GeminiRedirectError`, not
+  a retried connection error (classic httpx raised `RemoteProtocolError`).
 - A model pickles (before and after first use); the copy builds its own client.
 """
 
@@ -26,6 +28,7 @@ import pytest
 from langchain_gemini_codeexec import GeminiCodeExecutionTool
 from langchain_gemini_codeexec.errors import (
     GeminiCodeExecutionError,
+    GeminiRedirectError,
     GeminiTimeoutError,
     IncompleteResponseError,
 )
@@ -153,3 +156,24 @@ def test_a_pickled_model_builds_its_own_client(
     server.enqueue(Reply.json(ANSWER_OK))
     assert invoke(restored, path).text == "ok"
     assert restored.genai_client is not llm.genai_client
+
+
+@pytest.mark.parametrize("location", ["http://[::1", "http://h:99999/x"], ids=["bracket", "port"])
+@pytest.mark.parametrize("mode", ["invoke", "stream"])
+@pytest.mark.parametrize("path", PATHS)
+def test_a_redirect_to_an_unparsable_location_is_a_redirect_error(
+    server: GeminiTestServer, path: str, mode: str, location: str
+) -> None:
+    """Classic httpx raises on such a Location (even when not following): still typed as a
+    redirect, and not retried."""
+    server.enqueue(*[Reply.raw(308, b"", {"Location": location}) for _ in range(3)])
+    llm = make_llm(server.base_url, path, max_retries=2)
+    if mode == "stream":
+        error = stream(llm, path)[1]
+    else:
+        with pytest.raises(GeminiCodeExecutionError) as info:
+            invoke(llm, path)
+        error = info.value
+    assert isinstance(error, GeminiRedirectError), repr(error)
+    assert error.location_origin == "(an unparsable Location)"
+    assert len(server.model_requests) == 1  # not retried
