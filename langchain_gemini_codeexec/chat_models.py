@@ -5,9 +5,9 @@ from __future__ import annotations
 import copy
 import os
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from operator import itemgetter
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
@@ -67,6 +67,8 @@ if TYPE_CHECKING:  # google.genai loads when the first client is built (see _sdk
     from google.genai import Client
 
     from langchain_gemini_codeexec.batch import GeminiBatchJob
+
+_T = TypeVar("_T")
 
 # Re-exported: tests and users import it from here.
 __all__ = ["DEFAULT_MODEL", "ChatGeminiCodeExecution"]
@@ -319,7 +321,10 @@ class ChatGeminiCodeExecution(BaseChatModel, GenerationOptions):
     # --- client --------------------------------------------------------------------------
 
     def _get_transport(self) -> Transport:
-        """One client per model instance, built on first use and then reused."""
+        """One client per model instance, built on first use and then reused.
+
+        The one package-internal accessor to the transport, for modules that cooperate
+        with the model (batch, caching); the public tool uses the public methods only."""
         transport = self._transport
         if transport is not None:
             return transport
@@ -348,6 +353,16 @@ class ChatGeminiCodeExecution(BaseChatModel, GenerationOptions):
     def genai_client(self) -> Client:
         """The `google.genai.Client` this model talks through (e.g. for the Files API)."""
         return self._get_transport().client
+
+    def run_sdk_call(self, call: Callable[[], _T]) -> _T:
+        """Run a call on `genai_client` (e.g. a Files API upload) the way this model runs
+        its own requests: retried by its retry settings, bounded by its `timeout`, and
+        failing with this package's typed errors."""
+        return self._get_transport().run(call)
+
+    async def arun_sdk_call(self, call: Callable[[], Awaitable[_T]]) -> _T:
+        """Async `run_sdk_call` (for calls on `genai_client.aio`)."""
+        return await self._get_transport().arun(call)
 
     def close(self) -> None:
         """Close the connections of the client this model built (a client you passed in

@@ -267,11 +267,8 @@ class GeminiCodeExecutionTool(BaseTool):
             if self.cache_files and loaded:
                 message = _file_cache.invoke_cached(self, task, loaded, config)
             if message is None:
-                transport = self.llm._get_transport()
-                blocks = [
-                    file_block(f, transport.client, self.inline_max_bytes, transport.run)
-                    for f in loaded
-                ]
+                client, run = self.llm.genai_client, self.llm.run_sdk_call
+                blocks = [file_block(f, client, self.inline_max_bytes, run) for f in loaded]
                 message = self.llm.invoke(
                     self._messages(task, loaded, blocks), config, code_execution=True
                 )
@@ -292,11 +289,8 @@ class GeminiCodeExecutionTool(BaseTool):
             if self.cache_files and loaded:
                 message = await _file_cache.ainvoke_cached(self, task, loaded, config)
             if message is None:
-                transport = self.llm._get_transport()
-                blocks = [
-                    await afile_block(f, transport.client, self.inline_max_bytes, transport.arun)
-                    for f in loaded
-                ]
+                client, arun = self.llm.genai_client, self.llm.arun_sdk_call
+                blocks = [await afile_block(f, client, self.inline_max_bytes, arun) for f in loaded]
                 message = await self.llm.ainvoke(
                     self._messages(task, loaded, blocks), config, code_execution=True
                 )
