@@ -8,6 +8,8 @@ name and keys go to `out/job.json` first, so running the same command again (aft
 a timeout, a closed laptop) attaches to that job instead of submitting a second one. When
 the job has ended, `out/<id>.json` holds each task's `CodeExecutionReport` (charts in
 `out/<id>-charts/`), or `out/<id>.error.json` the reason it failed.
+Outputs are never written through a link planted under their names (a file is written
+beside and renamed over the name; charts are created new), and a linked `job.json` is refused.
 
 Exit status: 0 all tasks answered, 1 some failed, 2 the job ended failed/cancelled/expired
 or the command was used wrongly, 3 still running at `--timeout` (run it again later).
@@ -20,9 +22,11 @@ import base64
 import json
 import logging
 import mimetypes
+import os
 import re
 import secrets
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -39,6 +43,42 @@ from langchain_gemini_codeexec.report import CodeExecutionReport
 
 STATE_FILE = "job.json"
 _ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,99}$")
+
+
+def _replace_file(path: Path, text: str) -> None:
+    """Write `path` whole, never through a link planted under its name: the text goes to a
+    new temporary file beside it (created exclusively), which then replaces the name
+    (`os.replace` renames over a link, it does not follow it). A re-run overwrites its
+    own earlier output this way; a reader never sees half a file."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _read_state(path: Path) -> dict[str, Any] | None:
+    """The recorded job of an earlier run, if any; a link in its place is refused, not read."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise OSError(f"{path} is a link or cannot be read ({exc}); remove it") from exc
+    with os.fdopen(fd, encoding="utf-8") as handle:
+        state: dict[str, Any] = json.load(handle)
+    return state
+
+
+def _charts_dir(path: Path) -> Path:
+    """`path` as a real directory of ours: a link planted under its name is removed (our
+    output names are ours), so charts never land where the link points."""
+    if path.is_symlink():
+        path.unlink()
+    return path
 
 
 class TaskError(ValueError):
@@ -108,17 +148,17 @@ def write_outputs(job: GeminiBatchJob, out: Path) -> tuple[int, int]:
         error_path = out / f"{key}.error.json"
         if result.message is not None:
             report = CodeExecutionReport.from_message(result.message)
-            saved = report.save_images(out / f"{key}-charts") if report.images else []
+            saved = report.save_images(_charts_dir(out / f"{key}-charts")) if report.images else []
             data = json.loads(report.model_dump_json())
             data["key"] = result.key
             data["charts"] = [str(p.relative_to(out)) for p in saved]
-            (out / f"{key}.json").write_text(json.dumps(data, indent=2), encoding="utf-8")
+            _replace_file(out / f"{key}.json", json.dumps(data, indent=2))
             error_path.unlink(missing_ok=True)
             answered += 1
         else:
             error = {"key": result.key, "error": str(result.error)}
             error["type"] = type(result.error).__name__
-            error_path.write_text(json.dumps(error, indent=2), encoding="utf-8")
+            _replace_file(error_path, json.dumps(error, indent=2))
             failed += 1
     return answered, failed
 
@@ -137,7 +177,7 @@ def _submit_once(
         name = args.display_name or f"codeexec-batch-{secrets.token_hex(6)}"
         state = {"name": None, "display_name": name, "keys": ids, "tasks": str(args.tasks)}
         state_path.parent.mkdir(parents=True, exist_ok=True)
-        state_path.write_text(json.dumps(state, indent=2), encoding="utf-8")
+        _replace_file(state_path, json.dumps(state, indent=2))
     else:
         job = GeminiBatchJob.find(state["display_name"], llm=llm, keys=state["keys"])
         if job is not None:
@@ -146,7 +186,7 @@ def _submit_once(
         job = submit_batch(llm, messages, keys=state["keys"], display_name=state["display_name"])
         print(f"submitted {job.name} with {len(ids)} tasks; recorded in {state_path}")
     state["name"] = job.name
-    state_path.write_text(json.dumps(state, indent=2), encoding="utf-8")
+    _replace_file(state_path, json.dumps(state, indent=2))
     return job
 
 
@@ -182,7 +222,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings["base_url"] = args.base_url
     try:
         llm = ChatGeminiCodeExecution(**settings)
-        state = json.loads(state_path.read_text("utf-8")) if state_path.exists() else None
+        state = _read_state(state_path)
         if state is not None and state.get("name"):
             job = GeminiBatchJob.attach(state["name"], llm=llm, keys=state.get("keys"))
             print(f"attached to {job.name} ({job.state}) recorded in {state_path}")

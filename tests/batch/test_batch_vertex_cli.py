@@ -198,6 +198,44 @@ def test_cli_runs_tasks_and_resumes_the_recorded_job(
     assert "cli-test-key" not in "".join(p.read_text() for p in out.glob("*.json"))
 
 
+def test_cli_never_writes_through_a_link_planted_in_the_output_directory(
+    tmp_path: Path,
+    server: GeminiTestServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Links named like the outputs (report, error, charts directory, job.json) are
+    replaced or refused; what they point at stays as it was, and a re-run still works."""
+    monkeypatch.setenv("GOOGLE_API_KEY", "cli-test-key-0123456789")
+    tasks = tmp_path / "tasks.jsonl"
+    tasks.write_text('{"id": "sales", "prompt": "chart it"}\n{"id": "bad", "prompt": "fail"}\n')
+    victim, elsewhere, out = tmp_path / "victim.txt", tmp_path / "elsewhere", tmp_path / "out"
+    victim.write_text("keep me")
+    elsewhere.mkdir()
+    out.mkdir()
+    for name in ("sales.json", "bad.error.json"):
+        (out / name).symlink_to(victim)
+    (out / "sales-charts").symlink_to(elsewhere, target_is_directory=True)
+    server.responder = _chart_answer
+    args = [str(tasks), str(out), "--base-url", server.base_url, "--poll-interval", "0.01"]
+    assert main([*args, "--no-progress"]) == 1
+    assert victim.read_text() == "keep me" and list(elsewhere.iterdir()) == []
+    for name in ("sales.json", "bad.error.json", "sales-charts", "job.json"):
+        assert not (out / name).is_symlink(), name
+    report = json.loads((out / "sales.json").read_text())
+    assert (out / report["charts"][0]).read_bytes() == PNG
+    assert "cannot do that" in json.loads((out / "bad.error.json").read_text())["error"]
+    assert main([*args, "--no-progress"]) == 1  # re-run: attaches and overwrites its own
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == []
+
+    (out / "job.json").unlink()
+    (out / "job.json").symlink_to(victim)  # a planted state file is not read or replaced
+    capsys.readouterr()
+    assert main([*args, "--no-progress"]) == 2
+    assert "job.json is a link" in capsys.readouterr().err
+    assert victim.read_text() == "keep me" and (out / "job.json").is_symlink()
+
+
 @pytest.mark.parametrize(
     ("line", "message"),
     [
