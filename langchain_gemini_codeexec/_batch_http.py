@@ -46,18 +46,35 @@ _NOT_DONE = frozenset({429, 503})
 _CHUNK = 1 << 16
 
 
-def split_lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
-    """Lines of a byte stream without their line ends; memory holds one line at a time."""
-    buf = bytearray()
-    for chunk in chunks:
+class LineBuffer:
+    """Bytes in, whole lines out without their line ends (for the sync and async streams);
+    memory holds one chunk's lines and the partial line after them."""
+
+    def __init__(self) -> None:
+        self._buf = bytearray()
+
+    def feed(self, chunk: bytes) -> list[bytes]:
+        buf = self._buf
         buf += chunk
+        lines: list[bytes] = []
         start = 0
         while (end := buf.find(b"\n", start)) != -1:
-            yield bytes(buf[start:end]).rstrip(b"\r")
+            lines.append(bytes(buf[start:end]).rstrip(b"\r"))
             start = end + 1
         del buf[:start]
-    if buf.strip():
-        yield bytes(buf).rstrip(b"\r")
+        return lines
+
+    def rest(self) -> list[bytes]:
+        """The last line if the stream did not end with a line end (blank: none)."""
+        return [bytes(self._buf).rstrip(b"\r")] if self._buf.strip() else []
+
+
+def split_lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """Lines of a byte stream without their line ends."""
+    lines = LineBuffer()
+    for chunk in chunks:
+        yield from lines.feed(chunk)
+    yield from lines.rest()
 
 
 class BatchHTTP:
@@ -207,7 +224,7 @@ class BatchHTTP:
             chunks: Any = stream.aiter_bytes(_CHUNK)
         else:  # aiohttp: its readline caps a line at 128 KiB, so split ourselves
             chunks = stream.content.iter_chunked(_CHUNK)
-        buf = bytearray()
+        lines = LineBuffer()
         try:
             while True:
                 try:
@@ -219,14 +236,10 @@ class BatchHTTP:
                     raise converted from exc
                 if chunk is None:
                     break
-                buf += chunk
-                start = 0
-                while (end := buf.find(b"\n", start)) != -1:
-                    yield bytes(buf[start:end]).rstrip(b"\r")
-                    start = end + 1
-                del buf[:start]
-            if buf.strip():
-                yield bytes(buf).rstrip(b"\r")
+                for line in lines.feed(chunk):
+                    yield line
+            for line in lines.rest():
+                yield line
         finally:
             await aclose_response(stream)
 
