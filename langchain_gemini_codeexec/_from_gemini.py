@@ -337,10 +337,18 @@ def candidate_parts(candidate: dict[str, Any] | None) -> list[Any]:
     if candidate is None:
         return []
     content = candidate.get("content")
-    if not isinstance(content, dict):
-        return []
-    parts = content.get("parts")
-    return parts if isinstance(parts, list) else []
+    if content is None:
+        return []  # Gemini sends a candidate without content (e.g. stopped before any part)
+    parts = content.get("parts") if isinstance(content, dict) else None
+    if not isinstance(content, dict) or not isinstance(parts, (list, type(None))):
+        # A malformed answer must not pass as an empty one.
+        from langchain_gemini_codeexec.errors import IncompleteResponseError
+
+        raise IncompleteResponseError(
+            f"Gemini's answer is malformed: candidate content {content!r:.200} has no list "
+            "of parts"
+        )
+    return parts or []
 
 
 def head_metadata(response: dict[str, Any], requested_model: str) -> dict[str, Any]:

@@ -9,6 +9,8 @@
   tool's upload is.
 - A redirect to a Location the HTTP library cannot parse is a `GeminiRedirectError`, not
   a retried connection error (classic httpx raised `RemoteProtocolError`).
+- A candidate whose content or parts have the wrong JSON type is an
+  `IncompleteResponseError`, not an empty answer.
 - A model pickles (before and after first use); the copy builds its own client.
 """
 
@@ -177,3 +179,26 @@ def test_a_redirect_to_an_unparsable_location_is_a_redirect_error(
     assert isinstance(error, GeminiRedirectError), repr(error)
     assert error.location_origin == "(an unparsable Location)"
     assert len(server.model_requests) == 1  # not retried
+
+
+@pytest.mark.parametrize(
+    "content",
+    [{"role": "model", "parts": "abc"}, {"role": "model", "parts": {"text": "x"}}, "abc", [1]],
+    ids=["parts-string", "parts-object", "content-string", "content-list"],
+)
+@pytest.mark.parametrize("mode", ["invoke", "stream"])
+@pytest.mark.parametrize("path", PATHS)
+def test_malformed_content_is_not_an_empty_answer(
+    server: GeminiTestServer, path: str, mode: str, content: Any
+) -> None:
+    body = {"candidates": [{"content": content, "finishReason": "STOP"}]}
+    if mode == "stream":
+        event = b"data: " + json.dumps(body).encode() + b"\r\n\r\n"
+        server.enqueue(Reply.raw(200, event, {"Content-Type": "text/event-stream"}))
+        error = stream(make_llm(server.base_url, path, max_retries=0), path)[1]
+    else:
+        server.enqueue(Reply.json(body))
+        with pytest.raises(GeminiCodeExecutionError) as info:
+            invoke(make_llm(server.base_url, path, max_retries=0), path)
+        error = info.value
+    assert isinstance(error, IncompleteResponseError), repr(error)
