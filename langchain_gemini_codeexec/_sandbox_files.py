@@ -480,10 +480,27 @@ class FileCatalog:
 
     def load(self, names: Sequence[str]) -> list[LoadedFile]:
         """Check every name, then read each file; `ToolException` on the first bad one."""
-        unique = list(dict.fromkeys(names))
+        unique = list(dict.fromkeys(self._listed_spelling(name) for name in names))
         for name in unique:
             self._check_name(name)
         return [self._load_one(name) for name in unique]
+
+    def _listed_spelling(self, name: Any) -> Any:
+        """The listed name an agent meant when it wrote another Unicode form of it.
+
+        A file saved as `cafe\u0301.csv` (decomposed, as macOS writes) is listed that way,
+        but a model writes `caf\u00e9.csv`. Only a name the catalogue itself lists is
+        substituted, and only when exactly one listed name has the same NFC form; every
+        check still runs on the substitute.
+        """
+        if not isinstance(name, str) or name.isascii() or name in self.mapping:
+            return name
+        wanted = unicodedata.normalize("NFC", name)
+        listed = self.names()
+        if name in listed:
+            return name
+        same = [n for n in listed if unicodedata.normalize("NFC", n) == wanted]
+        return same[0] if len(same) == 1 else name
 
     def _check_name(self, name: Any) -> None:
         if not isinstance(name, str):

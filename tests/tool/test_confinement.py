@@ -477,3 +477,23 @@ def test_path_fallback_refuses_a_file_swapped_after_the_check(
 
     monkeypatch.setattr(_sandbox_files.os, "open", swap_then_open)
     assert "changed while it was read" in refusal(FileCatalog(box, None, LIMIT), "sales.csv")
+
+
+def test_a_decomposed_file_name_is_found_by_its_composed_spelling(tmp_path: Path) -> None:
+    """macOS writes 'café' decomposed (NFD); an agent writes it composed (NFC)."""
+    decomposed, composed = "cafe\u0301.csv", "caf\u00e9.csv"
+    (tmp_path / decomposed).write_bytes(SAFE)
+    cat = FileCatalog(tmp_path, None, LIMIT)
+    assert cat.names() == [decomposed]
+    assert load(cat, composed) == SAFE
+    assert load(cat, decomposed) == SAFE
+    (tmp_path / composed).write_bytes(SECRET)  # two spellings on disk: each is its own file
+    assert load(cat, composed) == SECRET and load(cat, decomposed) == SAFE
+
+
+def test_another_spelling_never_reaches_an_unlisted_file(box: Path) -> None:
+    """The substitute is only ever a listed name, so every rule still applies to it."""
+    os.symlink(".env", box / "cafe\u0301.csv")  # listed? no: it leads to a hidden file
+    cat = FileCatalog(box, None, LIMIT)
+    assert "cafe\u0301.csv" not in cat.names()
+    assert "no such file" in refusal(cat, "caf\u00e9.csv")
