@@ -33,27 +33,25 @@ from pydantic import (
     model_validator,
 )
 
-from langchain_gemini_codeexec import (
-    _caching,
-    _checks,
-    _foreign_names,
-    _function_tools,
-    _options,
-    _profiles,
-    _structured,
-)
-from langchain_gemini_codeexec._binding import GeminiBinding
-from langchain_gemini_codeexec._config import build_client, check_api_key
-from langchain_gemini_codeexec._from_gemini import (
+from langchain_gemini_codeexec._core import caches as _caching
+from langchain_gemini_codeexec._core import checks as _checks
+from langchain_gemini_codeexec._core import foreign_names as _foreign_names
+from langchain_gemini_codeexec._core import options as _options
+from langchain_gemini_codeexec._core import profiles as _profiles
+from langchain_gemini_codeexec._core.binding import GeminiBinding
+from langchain_gemini_codeexec._core.options import DEFAULT_MODEL, GenerationOptions
+from langchain_gemini_codeexec._mapping import function_tools as _function_tools
+from langchain_gemini_codeexec._mapping import structured as _structured
+from langchain_gemini_codeexec._mapping.from_gemini import (
     blocked_reason,
     first_candidate,
     response_to_message_fields,
 )
-from langchain_gemini_codeexec._options import DEFAULT_MODEL, GenerationOptions
-from langchain_gemini_codeexec._retry import RetryPolicy
-from langchain_gemini_codeexec._streaming import StreamState
-from langchain_gemini_codeexec._to_gemini import is_legacy_model, messages_to_contents
-from langchain_gemini_codeexec._transport import Transport
+from langchain_gemini_codeexec._mapping.streaming import StreamState
+from langchain_gemini_codeexec._mapping.to_gemini import is_legacy_model, messages_to_contents
+from langchain_gemini_codeexec._transport.config import build_client, check_api_key
+from langchain_gemini_codeexec._transport.retry import RetryPolicy
+from langchain_gemini_codeexec._transport.transport import Transport
 from langchain_gemini_codeexec.errors import (
     BlockedPromptError,
     IncompleteResponseError,

@@ -20,8 +20,11 @@ from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool, ToolException
 from pydantic import BaseModel, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
-from langchain_gemini_codeexec import _caching, _checks, _describe, _file_cache
-from langchain_gemini_codeexec._sandbox_files import (
+from langchain_gemini_codeexec._core import caches as _caching
+from langchain_gemini_codeexec._core import checks as _checks
+from langchain_gemini_codeexec._sandbox import describe as _describe
+from langchain_gemini_codeexec._sandbox import file_cache as _file_cache
+from langchain_gemini_codeexec._sandbox.files import (
     FileCatalog,
     FileSource,
     LoadedFile,

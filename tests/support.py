@@ -24,7 +24,8 @@ from google.genai import types
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.runnables import Runnable
 
-from langchain_gemini_codeexec import ChatGeminiCodeExecution, GeminiCodeExecutionTool, _sdk
+from langchain_gemini_codeexec import ChatGeminiCodeExecution, GeminiCodeExecutionTool
+from langchain_gemini_codeexec._transport import sdk as _sdk
 
 API_KEY = "test-key-not-a-secret-0123456789"
 # A key-shaped secret that must never show up in anything printed, logged or serialized.

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from typing_extensions import TypedDict
 
 from langchain_gemini_codeexec import ChatGeminiCodeExecution, GeminiAPIError, InvalidMessageError
-from langchain_gemini_codeexec._function_tools import tool_config
+from langchain_gemini_codeexec._mapping.function_tools import tool_config
 from langchain_gemini_codeexec.testing import GeminiTestServer, ScriptedGemini
 from tests.support import GEMINI_3, GEMINI_25, MakeLLM
 

@@ -11,7 +11,7 @@ from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langchain_core.tools import tool
 
 from langchain_gemini_codeexec import GeminiAPIError, InvalidMessageError
-from langchain_gemini_codeexec._to_gemini import SKIP_SIGNATURE
+from langchain_gemini_codeexec._mapping.to_gemini import SKIP_SIGNATURE
 from langchain_gemini_codeexec.testing import (
     GeminiTestServer,
     Reply,

@@ -12,7 +12,11 @@ import pytest
 from langchain_core.messages import HumanMessage
 
 from langchain_gemini_codeexec import ChatGeminiCodeExecution
-from langchain_gemini_codeexec._options import CALL_OPTION_NAMES, CallOptions, GenerationOptions
+from langchain_gemini_codeexec._core.options import (
+    CALL_OPTION_NAMES,
+    CallOptions,
+    GenerationOptions,
+)
 from langchain_gemini_codeexec.errors import InvalidMessageError
 from langchain_gemini_codeexec.testing import GeminiTestServer, response, text
 

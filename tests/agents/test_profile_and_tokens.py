@@ -8,7 +8,7 @@ import pytest
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from langchain_gemini_codeexec import ChatGeminiCodeExecution
-from langchain_gemini_codeexec._profiles import PROFILES, UNKNOWN
+from langchain_gemini_codeexec._core.profiles import PROFILES, UNKNOWN
 from langchain_gemini_codeexec.testing import GeminiTestServer
 
 

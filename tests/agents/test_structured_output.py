@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from typing_extensions import TypedDict
 
 from langchain_gemini_codeexec import InvalidMessageError
-from langchain_gemini_codeexec._structured import FORMAT_REQUEST
+from langchain_gemini_codeexec._mapping.structured import FORMAT_REQUEST
 from langchain_gemini_codeexec.testing import (
     GeminiTestServer,
     Reply,

@@ -19,9 +19,9 @@ from langchain_gemini_codeexec import (
     GeminiBatchJob,
     InvalidMessageError,
 )
-from langchain_gemini_codeexec._batch_cli import main
-from langchain_gemini_codeexec._batch_http import split_lines
 from langchain_gemini_codeexec.batch import write_batch_requests
+from langchain_gemini_codeexec.batch._cli import main
+from langchain_gemini_codeexec.batch._http import split_lines
 from langchain_gemini_codeexec.testing import (
     BatchScript,
     GeminiTestServer,

@@ -375,7 +375,7 @@ def test_foreign_cache_refuses_function_tools_it_cannot_check(
 async def test_cache_past_its_expiry_is_refused_before_generating(
     server: GeminiTestServer, ask: Any
 ) -> None:
-    from langchain_gemini_codeexec import _caching
+    from langchain_gemini_codeexec._core import caches as _caching
 
     llm = ask.model()
     name = llm.create_cache(cached_messages(), ttl=60)

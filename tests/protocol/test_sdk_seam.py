@@ -10,7 +10,7 @@ import ast
 import pathlib
 
 import langchain_gemini_codeexec
-from langchain_gemini_codeexec import _sdk
+from langchain_gemini_codeexec._transport import sdk as _sdk
 
 
 def test_private_surface_exists_with_expected_signatures() -> None:
@@ -30,9 +30,11 @@ def test_missing_surface_is_reported() -> None:
 
 
 def test_only_the_seam_touches_the_sdk_private_api() -> None:
-    """No module of the package but `_sdk.py` reads `_api_client` / `_http_options`."""
+    """No module of the package but `_transport/sdk.py` reads `_api_client` / `_http_options`."""
     package = pathlib.Path(langchain_gemini_codeexec.__file__).parent
-    modules = [p for p in package.rglob("*.py") if p.name != "_sdk.py"]
+    seam = package / "_transport" / "sdk.py"
+    assert seam.is_file()
+    modules = [p for p in package.rglob("*.py") if p != seam]
     assert len(modules) > 10
     for path in modules:
         tree = ast.parse(path.read_text())

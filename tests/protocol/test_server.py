@@ -19,7 +19,7 @@ from google import genai
 from google.auth.credentials import Credentials
 from google.genai import errors, types
 
-from langchain_gemini_codeexec import _sdk
+from langchain_gemini_codeexec._transport import sdk as _sdk
 from langchain_gemini_codeexec.testing import (
     SUM_OF_PRIMES_PROMPT,
     GeminiTestServer,

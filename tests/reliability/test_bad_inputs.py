@@ -28,7 +28,7 @@ from langchain_core.tools import ToolException
 from pydantic import BaseModel, ValidationError
 
 from langchain_gemini_codeexec import ChatGeminiCodeExecution, GeminiCodeExecutionTool
-from langchain_gemini_codeexec._to_gemini import MAX_INLINE_BYTES
+from langchain_gemini_codeexec._mapping.to_gemini import MAX_INLINE_BYTES
 from langchain_gemini_codeexec.errors import InvalidMessageError
 from langchain_gemini_codeexec.testing import GeminiTestServer
 from tests.support import PATHS, SECRET_API_KEY, path_llm

@@ -11,7 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from langchain_gemini_codeexec import ChatGeminiCodeExecution
-from langchain_gemini_codeexec._checks import MAX_TIMEOUT, model_problem
+from langchain_gemini_codeexec._core.checks import MAX_TIMEOUT, model_problem
 from langchain_gemini_codeexec.testing import GeminiTestServer, response, text
 from tests.support import SECRET_API_KEY, check_path, invoke, path_llm, stream
 

@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage
 
 from langchain_gemini_codeexec import ChatGeminiCodeExecution
-from langchain_gemini_codeexec._streaming import StreamState
-from langchain_gemini_codeexec._to_gemini import messages_to_contents
+from langchain_gemini_codeexec._mapping.streaming import StreamState
+from langchain_gemini_codeexec._mapping.to_gemini import messages_to_contents
 from langchain_gemini_codeexec.errors import GeminiCodeExecutionError, IncompleteResponseError
 from langchain_gemini_codeexec.testing import GeminiTestServer, Reply
 from tests.support import path_llm

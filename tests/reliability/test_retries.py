@@ -16,7 +16,7 @@ from collections.abc import Iterator
 import pytest
 from google.genai import errors
 
-from langchain_gemini_codeexec._retry import RetryPolicy
+from langchain_gemini_codeexec._transport.retry import RetryPolicy
 from langchain_gemini_codeexec.errors import GeminiAPIError, GeminiTimeoutError
 from langchain_gemini_codeexec.testing import (
     GeminiTestServer,

@@ -38,7 +38,7 @@ from langchain_core.exceptions import (
 )
 
 from langchain_gemini_codeexec import ChatGeminiCodeExecution, GeminiCodeExecutionTool
-from langchain_gemini_codeexec._checks import MAX_TIMEOUT
+from langchain_gemini_codeexec._core.checks import MAX_TIMEOUT
 from langchain_gemini_codeexec.errors import (
     GeminiAPIError,
     GeminiCodeExecutionError,

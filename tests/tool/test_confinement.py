@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from langchain_core.tools import ToolException
 
-from langchain_gemini_codeexec._sandbox_files import (
+from langchain_gemini_codeexec._sandbox.files import (
     DESCRIPTOR_WALK,
     MAX_LISTED_NAMES,
     MAX_LISTING_CHARS,
@@ -452,7 +452,7 @@ def test_swap_race_soak(tmp_path: Path, kind: str) -> None:
 def test_path_fallback_keeps_the_rules(
     box: Path, monkeypatch: pytest.MonkeyPatch, name: str, outcome: bytes | str
 ) -> None:
-    from langchain_gemini_codeexec import _sandbox_files
+    from langchain_gemini_codeexec._sandbox import files as _sandbox_files
 
     monkeypatch.setattr(_sandbox_files, "DESCRIPTOR_WALK", False)
     cat = FileCatalog(box, None, LIMIT)
@@ -465,7 +465,7 @@ def test_path_fallback_keeps_the_rules(
 def test_path_fallback_refuses_a_file_swapped_after_the_check(
     box: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from langchain_gemini_codeexec import _sandbox_files
+    from langchain_gemini_codeexec._sandbox import files as _sandbox_files
 
     monkeypatch.setattr(_sandbox_files, "DESCRIPTOR_WALK", False)
     opened = os.open

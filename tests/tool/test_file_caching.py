@@ -17,7 +17,8 @@ from typing import Any
 
 import pytest
 
-from langchain_gemini_codeexec import GeminiCodeExecutionTool, _file_cache
+from langchain_gemini_codeexec import GeminiCodeExecutionTool
+from langchain_gemini_codeexec._sandbox import file_cache as _file_cache
 from langchain_gemini_codeexec.testing import GeminiTestServer, Reply, response, text
 
 ROWS = "".join(f"2024-01-{i % 28 + 1:02d},north,{i},{i * 1.5:.2f}\n" for i in range(400))

@@ -19,8 +19,8 @@ from langchain_gemini_codeexec import (
     ChatGeminiCodeExecution,
     CodeExecutionReport,
     GeminiCodeExecutionTool,
-    _sdk,
 )
+from langchain_gemini_codeexec._transport import sdk as _sdk
 from langchain_gemini_codeexec.testing import (
     GeminiTestServer,
     RecordedRequest,

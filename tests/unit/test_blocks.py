@@ -16,13 +16,7 @@ from hypothesis import strategies as st
 from langchain_core.messages import AIMessage, HumanMessage
 
 from langchain_gemini_codeexec import CodeExecutionReport
-from langchain_gemini_codeexec._block_translators import (
-    from_other_provider,
-    from_unmarked_google_genai,
-    to_v1,
-    with_function_call_signatures,
-)
-from langchain_gemini_codeexec._blocks import (
+from langchain_gemini_codeexec._mapping.blocks import (
     MARKER,
     MARKER_KEY,
     BlockError,
@@ -30,8 +24,14 @@ from langchain_gemini_codeexec._blocks import (
     output_text,
     result_outcome,
 )
-from langchain_gemini_codeexec._from_gemini import response_to_message_fields
-from langchain_gemini_codeexec._to_gemini import messages_to_contents
+from langchain_gemini_codeexec._mapping.from_gemini import response_to_message_fields
+from langchain_gemini_codeexec._mapping.to_gemini import messages_to_contents
+from langchain_gemini_codeexec._mapping.translators import (
+    from_other_provider,
+    from_unmarked_google_genai,
+    to_v1,
+    with_function_call_signatures,
+)
 from langchain_gemini_codeexec.errors import InvalidMessageError
 
 # --- output text and outcome: one reading for the request and the report ---------------

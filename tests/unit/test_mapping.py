@@ -8,16 +8,16 @@ from typing import Any
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
 
-from langchain_gemini_codeexec._from_gemini import (
+from langchain_gemini_codeexec._mapping.from_gemini import (
     Linker,
     part_to_block,
     parts_to_blocks,
     response_to_message_fields,
     usage_to_metadata,
 )
-from langchain_gemini_codeexec._streaming import StreamState
-from langchain_gemini_codeexec._to_gemini import SKIP_SIGNATURE as SKIP
-from langchain_gemini_codeexec._to_gemini import messages_to_contents
+from langchain_gemini_codeexec._mapping.streaming import StreamState
+from langchain_gemini_codeexec._mapping.to_gemini import SKIP_SIGNATURE as SKIP
+from langchain_gemini_codeexec._mapping.to_gemini import messages_to_contents
 from langchain_gemini_codeexec.errors import (
     BlockedPromptError,
     IncompleteResponseError,

@@ -11,13 +11,13 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage
 
-from langchain_gemini_codeexec._from_gemini import (
+from langchain_gemini_codeexec._mapping.from_gemini import (
     Linker,
     parts_to_blocks,
     response_to_message_fields,
 )
-from langchain_gemini_codeexec._streaming import StreamState
-from langchain_gemini_codeexec._to_gemini import messages_to_contents
+from langchain_gemini_codeexec._mapping.streaming import StreamState
+from langchain_gemini_codeexec._mapping.to_gemini import messages_to_contents
 from tests.unit.strategies import parts, usages
 
 MODEL = "gemini-2.5-flash"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from langchain_gemini_codeexec._sdk import types
+from langchain_gemini_codeexec._transport.sdk import types
 
 if TYPE_CHECKING:
     from google.genai import Client

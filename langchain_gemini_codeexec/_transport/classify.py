@@ -12,7 +12,7 @@ import asyncio
 import json
 import sys
 
-from langchain_gemini_codeexec._sdk import errors
+from langchain_gemini_codeexec._transport.sdk import errors
 from langchain_gemini_codeexec.errors import (
     GeminiCodeExecutionError,
     GeminiConnectionError,

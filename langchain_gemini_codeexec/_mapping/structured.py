@@ -30,8 +30,8 @@ from langchain_core.utils.function_calling import convert_to_json_schema
 from langchain_core.utils.json import parse_json_markdown
 from langchain_core.utils.pydantic import is_basemodel_subclass
 
-from langchain_gemini_codeexec._blocks import MEDIA_BLOCK_TYPES, output_text
-from langchain_gemini_codeexec._function_tools import to_openai_function
+from langchain_gemini_codeexec._mapping.blocks import MEDIA_BLOCK_TYPES, output_text
+from langchain_gemini_codeexec._mapping.function_tools import to_openai_function
 from langchain_gemini_codeexec.errors import InvalidMessageError
 
 STRUCTURED_METHODS = ("json_schema", "function_calling", "json_mode")

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from datetime import timezone
 from typing import Any, TypeVar
 
-from langchain_gemini_codeexec._classify import convert_error, error_name, retryable
-from langchain_gemini_codeexec._sdk import errors
+from langchain_gemini_codeexec._transport.classify import convert_error, error_name, retryable
+from langchain_gemini_codeexec._transport.sdk import errors
 
 logger = logging.getLogger("langchain_gemini_codeexec")
 

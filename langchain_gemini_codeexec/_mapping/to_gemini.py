@@ -28,8 +28,8 @@ from langchain_core.messages import (
     ToolMessage,
 )
 
-from langchain_gemini_codeexec import _block_translators as _translators
-from langchain_gemini_codeexec._blocks import (
+from langchain_gemini_codeexec._mapping import translators as _translators
+from langchain_gemini_codeexec._mapping.blocks import (
     CODE_TOOL_NAME,
     CODE_TOOL_NAMES,
     MARKER,

@@ -43,9 +43,9 @@ from typing import TYPE_CHECKING, Any, Literal
 from langchain_core.messages import AIMessage
 from langchain_core.runnables import RunnableBinding
 
-from langchain_gemini_codeexec._batch_http import BatchHTTP, split_lines
-from langchain_gemini_codeexec._classify import RETRYABLE_CODES
-from langchain_gemini_codeexec._config import model_path
+from langchain_gemini_codeexec._transport.classify import RETRYABLE_CODES
+from langchain_gemini_codeexec._transport.config import model_path
+from langchain_gemini_codeexec.batch._http import BatchHTTP, split_lines
 from langchain_gemini_codeexec.errors import (
     BatchJobError,
     BatchRequestError,
@@ -1069,8 +1069,3 @@ __all__ = [
     "write_batch_requests",
 ]
 
-
-if __name__ == "__main__":  # python -m langchain_gemini_codeexec.batch
-    from langchain_gemini_codeexec._batch_cli import main
-
-    raise SystemExit(main())

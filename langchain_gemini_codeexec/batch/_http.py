@@ -28,10 +28,10 @@ from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from langchain_gemini_codeexec import _sdk
-from langchain_gemini_codeexec._classify import convert_error
-from langchain_gemini_codeexec._sdk import _LazyModule
-from langchain_gemini_codeexec._transport import Transport, aclose_response
+from langchain_gemini_codeexec._transport import sdk as _sdk
+from langchain_gemini_codeexec._transport.classify import convert_error
+from langchain_gemini_codeexec._transport.sdk import _LazyModule
+from langchain_gemini_codeexec._transport.transport import Transport, aclose_response
 from langchain_gemini_codeexec.errors import GeminiAPIError
 
 if TYPE_CHECKING:

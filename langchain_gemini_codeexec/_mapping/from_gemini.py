@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from langchain_gemini_codeexec._blocks import (
+from langchain_gemini_codeexec._mapping.blocks import (
     CODE_TOOL_NAME,
     MARKER,
     MARKER_KEY,

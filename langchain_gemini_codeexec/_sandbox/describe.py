@@ -15,7 +15,7 @@ import stat
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
-from langchain_gemini_codeexec._sandbox_files import (
+from langchain_gemini_codeexec._sandbox.files import (
     MAX_LISTED_NAMES,
     URI_SCHEMES,
     FileCatalog,
@@ -23,7 +23,7 @@ from langchain_gemini_codeexec._sandbox_files import (
     LoadedFile,
     printable,
 )
-from langchain_gemini_codeexec._sandbox_files import listing as bounded_listing
+from langchain_gemini_codeexec._sandbox.files import listing as bounded_listing
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 _HEADER_CHARS = 300

@@ -27,7 +27,7 @@ import mimetypes
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
-from langchain_gemini_codeexec._blocks import (
+from langchain_gemini_codeexec._mapping.blocks import (
     CODE_TOOL_NAME,
     OUTCOME_OK,
     RESULT_BLOCK_TYPE,

@@ -25,11 +25,11 @@ import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from langchain_gemini_codeexec import _sdk
-from langchain_gemini_codeexec._classify import convert_error
-from langchain_gemini_codeexec._config import model_path
-from langchain_gemini_codeexec._retry import RetryPolicy
-from langchain_gemini_codeexec._sdk import errors, types
+from langchain_gemini_codeexec._transport import sdk as _sdk
+from langchain_gemini_codeexec._transport.classify import convert_error
+from langchain_gemini_codeexec._transport.config import model_path
+from langchain_gemini_codeexec._transport.retry import RetryPolicy
+from langchain_gemini_codeexec._transport.sdk import errors, types
 from langchain_gemini_codeexec.errors import IncompleteResponseError
 
 if TYPE_CHECKING:

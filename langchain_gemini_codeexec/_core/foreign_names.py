@@ -111,7 +111,7 @@ def translate_response_format(data: Mapping[str, Any], where: str) -> dict[str, 
     response_format = out.pop("response_format", None)
     if response_format is None:
         return out
-    from langchain_gemini_codeexec._structured import response_schema
+    from langchain_gemini_codeexec._mapping.structured import response_schema
 
     kind = response_format.get("type") if isinstance(response_format, dict) else None
     if kind == "json_object":

@@ -25,9 +25,9 @@ import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from langchain_gemini_codeexec import _caching
-from langchain_gemini_codeexec._sandbox_files import LoadedFile, afile_block, file_block
-from langchain_gemini_codeexec._single_flight import SingleFlight
+from langchain_gemini_codeexec._core import caches as _caching
+from langchain_gemini_codeexec._sandbox.files import LoadedFile, afile_block, file_block
+from langchain_gemini_codeexec._transport.single_flight import SingleFlight
 from langchain_gemini_codeexec.errors import GeminiAPIError
 
 if TYPE_CHECKING:

@@ -21,7 +21,7 @@ from typing import Annotated, Any
 from langchain_core.messages import BaseMessage
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 
-from langchain_gemini_codeexec._blocks import (
+from langchain_gemini_codeexec._mapping.blocks import (
     CODE_TOOL_NAMES,
     MEDIA_BLOCK_TYPES,
     RESULT_BLOCK_TYPE,
@@ -30,7 +30,7 @@ from langchain_gemini_codeexec._blocks import (
     output_text,
     result_outcome,
 )
-from langchain_gemini_codeexec._blocks import OUTCOME_OK as OK
+from langchain_gemini_codeexec._mapping.blocks import OUTCOME_OK as OK
 
 # What an outcome means, in words an agent model acts on.
 _OUTCOME_WORDS = {

@@ -33,7 +33,7 @@ from typing import Any, TypeVar
 from google.genai import Client, types
 from langchain_core.tools import ToolException
 
-from langchain_gemini_codeexec._single_flight import SingleFlight
+from langchain_gemini_codeexec._transport.single_flight import SingleFlight
 
 # Types Google's code execution page lists (.png .jpeg .csv .xml .cpp .java .py .js .ts),
 # plus plain text, JSON and Markdown, which Gemini reads as text.

@@ -31,7 +31,8 @@ from pydantic import (
     model_validator,
 )
 
-from langchain_gemini_codeexec import _checks, _foreign_names
+from langchain_gemini_codeexec._core import checks as _checks
+from langchain_gemini_codeexec._core import foreign_names as _foreign_names
 from langchain_gemini_codeexec.errors import InvalidMessageError
 
 DEFAULT_MODEL = "gemini-2.5-flash"

@@ -12,7 +12,7 @@ from typing import Any
 
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
-from langchain_gemini_codeexec._to_gemini import is_legacy_model
+from langchain_gemini_codeexec._mapping.to_gemini import is_legacy_model
 from langchain_gemini_codeexec.errors import InvalidMessageError
 
 # Gemini's built-in (server-side) tools, by every spelling a user may pass.

@@ -23,9 +23,9 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from langchain_gemini_codeexec._config import model_path
-from langchain_gemini_codeexec._sdk import vertex_prefix
-from langchain_gemini_codeexec._transport import Transport
+from langchain_gemini_codeexec._transport.config import model_path
+from langchain_gemini_codeexec._transport.sdk import vertex_prefix
+from langchain_gemini_codeexec._transport.transport import Transport
 from langchain_gemini_codeexec.errors import GeminiAPIError, InvalidMessageError
 
 if TYPE_CHECKING:

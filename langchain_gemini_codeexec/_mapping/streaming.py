@@ -12,7 +12,7 @@ from typing import Any
 
 from langchain_core.messages import AIMessageChunk
 
-from langchain_gemini_codeexec._from_gemini import (
+from langchain_gemini_codeexec._mapping.from_gemini import (
     Block,
     Linker,
     blocked_reason,
