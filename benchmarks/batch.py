@@ -31,6 +31,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from langchain_gemini_codeexec.batch import submit_batch
+
 if __package__ in (None, ""):  # `python benchmarks/batch.py`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -126,7 +128,7 @@ def _child_server() -> Iterator[str]:
 def _peak_reading(base_url: str, results: int) -> tuple[int, int]:
     """(peak bytes while reading all results, results read) of one finished file job."""
     llm = ChatGeminiCodeExecution(api_key=API_KEY, base_url=base_url)
-    job = llm.submit_batch([f"q{i}" for i in range(results)], input_mode="file")
+    job = submit_batch(llm, [f"q{i}" for i in range(results)], input_mode="file")
     job.poll_until_done(poll_interval=0.01, timeout=600, progress=False)
     gc.collect()
     tracemalloc.start()
@@ -158,7 +160,7 @@ def bench_requests(results: int) -> dict[str, dict[str, int]]:
     for mode in ("inline", "file"):
         with GeminiTestServer(responder=lambda req: Reply.json(answer)) as server:
             llm = ChatGeminiCodeExecution(api_key=API_KEY, base_url=server.base_url)
-            job = llm.submit_batch([f"q{i}" for i in range(results)], input_mode=mode)
+            job = submit_batch(llm, [f"q{i}" for i in range(results)], input_mode=mode)
             job.poll_until_done(poll_interval=0.01, timeout=600, progress=False)
             assert sum(r.ok for r in job.results()) == results
             counts[mode] = dict(Counter(_kind(r) for r in server.requests))

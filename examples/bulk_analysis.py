@@ -26,6 +26,7 @@ from langchain_gemini_codeexec import (
     CodeExecutionReport,
     GeminiBatchJob,
 )
+from langchain_gemini_codeexec.batch import submit_batch
 from langchain_gemini_codeexec.testing import (
     BatchScript,
     GeminiTestServer,
@@ -81,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
             job = GeminiBatchJob.attach(args.attach, llm=llm, keys=keys)
             print(f"Attached to {job.name} ({job.state}).")
         else:
-            job = llm.submit_batch(prompts, keys=keys, display_name="bulk-analysis-example")
+            job = submit_batch(llm, prompts, keys=keys, display_name="bulk-analysis-example")
             print(f"Submitted {job.name}: {len(prompts)} requests, {job.state}.")
             print(f"(If this stops, resume with: --attach {job.name})")
 

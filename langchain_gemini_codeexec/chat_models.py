@@ -38,7 +38,7 @@ from langchain_gemini_codeexec._core import checks as _checks
 from langchain_gemini_codeexec._core import foreign_names as _foreign_names
 from langchain_gemini_codeexec._core import options as _options
 from langchain_gemini_codeexec._core import profiles as _profiles
-from langchain_gemini_codeexec._core.binding import GeminiBinding
+from langchain_gemini_codeexec._core.binding import GeminiBinding, deprecated_method
 from langchain_gemini_codeexec._core.options import DEFAULT_MODEL, GenerationOptions
 from langchain_gemini_codeexec._mapping import function_tools as _function_tools
 from langchain_gemini_codeexec._mapping import structured as _structured
@@ -656,7 +656,7 @@ class ChatGeminiCodeExecution(BaseChatModel, GenerationOptions):
             return {}
         return {"contents": [{"role": "user", "parts": [{"text": text}]}]}
 
-    # --- Batch API -----------------------------------------------------------------------
+    # --- deprecated aliases of the feature functions (kept for one release) --------------
 
     def submit_batch(
         self,
@@ -665,14 +665,8 @@ class ChatGeminiCodeExecution(BaseChatModel, GenerationOptions):
         display_name: str | None = None,
         **call_options: Any,
     ) -> GeminiBatchJob:
-        """Submit `inputs` as one Gemini Batch API job (half price, done within 24 h).
-
-        Each request is exactly the body `invoke(input, **call_options)` would send (also
-        through `llm.bind_tools(...)` / `llm.bind(...)`); all inputs are checked before
-        anything is sent. Jobs too big to inline go as a JSONL file through the Files API
-        (`input_mode="auto"|"inline"|"file"`). Vertex AI takes `source=`/`destination=`
-        (gs:// or bq://). See `langchain_gemini_codeexec.batch`.
-        """
+        """Deprecated: use `langchain_gemini_codeexec.batch.submit_batch(llm, inputs)`."""
+        deprecated_method("submit_batch", "langchain_gemini_codeexec.batch.submit_batch")
         from langchain_gemini_codeexec.batch import submit_batch
 
         return submit_batch(self, inputs, keys, display_name, **call_options)
@@ -684,78 +678,67 @@ class ChatGeminiCodeExecution(BaseChatModel, GenerationOptions):
         display_name: str | None = None,
         **call_options: Any,
     ) -> GeminiBatchJob:
-        """Async `submit_batch`."""
+        """Deprecated: use `langchain_gemini_codeexec.batch.asubmit_batch(llm, inputs)`."""
+        deprecated_method("asubmit_batch", "langchain_gemini_codeexec.batch.asubmit_batch")
         from langchain_gemini_codeexec.batch import asubmit_batch
 
         return await asubmit_batch(self, inputs, keys, display_name, **call_options)
 
-    # --- context caching (see _caching) ---------------------------------------------------
+    def create_cache(self, messages: LanguageModelInput, **kwargs: Any) -> str:
+        """Deprecated: use `langchain_gemini_codeexec.caching.create_cache(llm, messages)`."""
+        deprecated_method("create_cache", "langchain_gemini_codeexec.caching.create_cache")
+        from langchain_gemini_codeexec.caching import create_cache
 
-    def _cache_request(
-        self, messages: LanguageModelInput, ttl: Any, display_name: str | None, kwargs: Any
-    ) -> dict[str, Any]:
-        if "tools" in kwargs:
-            kwargs["tools"] = [_function_tools.normalize_tool(tool) for tool in kwargs["tools"]]
-        kwargs["cached_content"] = None
-        converted = self._convert_input(messages).to_messages()
-        model, body = self._build_request(converted, None, kwargs)
-        return _caching.create_body(self.genai_client, model, body, ttl, display_name)
+        return create_cache(self, messages, **kwargs)
 
-    def create_cache(
-        self,
-        messages: LanguageModelInput,
-        *,
-        ttl: _caching.TTL | None = None,
-        display_name: str | None = None,
-        **kwargs: Any,
-    ) -> str:
-        """Cache `messages` with Gemini (`cachedContents`); returns the cache name.
+    async def acreate_cache(self, messages: LanguageModelInput, **kwargs: Any) -> str:
+        """Deprecated: use `langchain_gemini_codeexec.caching.acreate_cache(llm, messages)`."""
+        deprecated_method("acreate_cache", "langchain_gemini_codeexec.caching.acreate_cache")
+        from langchain_gemini_codeexec.caching import acreate_cache
 
-        The cache holds exactly what `invoke(messages, **kwargs)` would send: the contents,
-        the system instruction and the tools (code execution, and `tools=[...]` /
-        `tool_choice=` given here). Use it with `cached_content=name` (on the model or per
-        call): the call then sends only the turns after the cached ones. `ttl`: seconds,
-        `"3600s"`, `"90m"`, a `timedelta` or an aware `datetime` (default: Gemini's, one
-        hour). Gemini refuses caches below a per-model minimum (about 1,000-4,000 tokens).
-        """
-        request = self._cache_request(messages, ttl, display_name, kwargs)
-        return _caching.create(self._get_transport(), request)
+        return await acreate_cache(self, messages, **kwargs)
 
-    async def acreate_cache(
-        self,
-        messages: LanguageModelInput,
-        *,
-        ttl: _caching.TTL | None = None,
-        display_name: str | None = None,
-        **kwargs: Any,
-    ) -> str:
-        """Async `create_cache`."""
-        request = self._cache_request(messages, ttl, display_name, kwargs)
-        return await _caching.acreate(self._get_transport(), request)
+    def update_cache(self, name: str, *, ttl: Any) -> dict[str, Any]:
+        """Deprecated: use `langchain_gemini_codeexec.caching.update_cache(llm, name, ttl=)`."""
+        deprecated_method("update_cache", "langchain_gemini_codeexec.caching.update_cache")
+        from langchain_gemini_codeexec.caching import update_cache
 
-    def update_cache(self, name: str, *, ttl: _caching.TTL) -> dict[str, Any]:
-        """Set a cache's TTL (or expiry `datetime`); returns the cache resource JSON."""
-        return _caching.update(self._get_transport(), name, ttl)
+        return update_cache(self, name, ttl=ttl)
 
-    async def aupdate_cache(self, name: str, *, ttl: _caching.TTL) -> dict[str, Any]:
-        """Async `update_cache`."""
-        return await _caching.aupdate(self._get_transport(), name, ttl)
+    async def aupdate_cache(self, name: str, *, ttl: Any) -> dict[str, Any]:
+        """Deprecated: use `langchain_gemini_codeexec.caching.aupdate_cache(llm, name, ttl=)`."""
+        deprecated_method("aupdate_cache", "langchain_gemini_codeexec.caching.aupdate_cache")
+        from langchain_gemini_codeexec.caching import aupdate_cache
+
+        return await aupdate_cache(self, name, ttl=ttl)
 
     def get_cache(self, name: str) -> dict[str, Any]:
-        """A cache's resource JSON (name, model, displayName, expireTime, usageMetadata)."""
-        return _caching.get(self._get_transport(), name)
+        """Deprecated: use `langchain_gemini_codeexec.caching.get_cache(llm, name)`."""
+        deprecated_method("get_cache", "langchain_gemini_codeexec.caching.get_cache")
+        from langchain_gemini_codeexec.caching import get_cache
+
+        return get_cache(self, name)
 
     async def aget_cache(self, name: str) -> dict[str, Any]:
-        """Async `get_cache`."""
-        return await _caching.aget(self._get_transport(), name)
+        """Deprecated: use `langchain_gemini_codeexec.caching.aget_cache(llm, name)`."""
+        deprecated_method("aget_cache", "langchain_gemini_codeexec.caching.aget_cache")
+        from langchain_gemini_codeexec.caching import aget_cache
+
+        return await aget_cache(self, name)
 
     def delete_cache(self, name: str) -> None:
-        """Delete a cache now (else Gemini deletes it when its TTL runs out)."""
-        _caching.delete(self._get_transport(), name)
+        """Deprecated: use `langchain_gemini_codeexec.caching.delete_cache(llm, name)`."""
+        deprecated_method("delete_cache", "langchain_gemini_codeexec.caching.delete_cache")
+        from langchain_gemini_codeexec.caching import delete_cache
+
+        delete_cache(self, name)
 
     async def adelete_cache(self, name: str) -> None:
-        """Async `adelete_cache`."""
-        await _caching.adelete(self._get_transport(), name)
+        """Deprecated: use `langchain_gemini_codeexec.caching.adelete_cache(llm, name)`."""
+        deprecated_method("adelete_cache", "langchain_gemini_codeexec.caching.adelete_cache")
+        from langchain_gemini_codeexec.caching import adelete_cache
+
+        await adelete_cache(self, name)
 
     # --- tools and structured output -----------------------------------------------------
 

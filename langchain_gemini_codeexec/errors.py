@@ -32,6 +32,29 @@ from langchain_core.exceptions import (
     ModelTimeoutError,
 )
 
+__all__ = [
+    "BatchJobError",
+    "BatchRequestError",
+    "BatchTimeoutError",
+    "BlockedPromptError",
+    "CacheGoneError",
+    "GeminiAPIError",
+    "GeminiAuthenticationError",
+    "GeminiCodeExecutionError",
+    "GeminiConnectionError",
+    "GeminiContextOverflowError",
+    "GeminiInvalidRequestError",
+    "GeminiNotFoundError",
+    "GeminiPermissionDeniedError",
+    "GeminiRateLimitError",
+    "GeminiRedirectError",
+    "GeminiRequestTimeoutError",
+    "GeminiServerError",
+    "GeminiTimeoutError",
+    "IncompleteResponseError",
+    "InvalidMessageError",
+]
+
 
 class GeminiCodeExecutionError(Exception):
     """Base class of every error raised by langchain-gemini-codeexec."""
@@ -39,6 +62,10 @@ class GeminiCodeExecutionError(Exception):
 
 class InvalidMessageError(GeminiCodeExecutionError, ValueError):
     """A message, block or argument cannot be sent to Gemini; raised before any request."""
+
+
+class CacheGoneError(InvalidMessageError):
+    """The context cache a call names does not exist (any more); raised before generating."""
 
 
 class BlockedPromptError(GeminiCodeExecutionError):

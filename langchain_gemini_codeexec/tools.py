@@ -31,6 +31,7 @@ from langchain_gemini_codeexec._sandbox.files import (
     afile_block,
     file_block,
 )
+from langchain_gemini_codeexec.caching import adelete_cache, delete_cache
 from langchain_gemini_codeexec.chat_models import ChatGeminiCodeExecution
 from langchain_gemini_codeexec.errors import (
     BlockedPromptError,
@@ -313,7 +314,7 @@ class GeminiCodeExecutionTool(BaseTool):
         names = sorted(self._created_caches)
         for name in names:
             with contextlib.suppress(GeminiAPIError):  # already gone is fine
-                self.llm.delete_cache(name)
+                delete_cache(self.llm, name)
             self._created_caches.discard(name)
         return names
 
@@ -322,7 +323,7 @@ class GeminiCodeExecutionTool(BaseTool):
         names = sorted(self._created_caches)
         for name in names:
             with contextlib.suppress(GeminiAPIError):
-                await self.llm.adelete_cache(name)
+                await adelete_cache(self.llm, name)
             self._created_caches.discard(name)
         return names
 

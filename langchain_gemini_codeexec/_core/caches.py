@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from langchain_gemini_codeexec._transport.config import model_path
 from langchain_gemini_codeexec._transport.sdk import vertex_prefix
 from langchain_gemini_codeexec._transport.transport import Transport
-from langchain_gemini_codeexec.errors import GeminiAPIError, InvalidMessageError
+from langchain_gemini_codeexec.errors import CacheGoneError, GeminiAPIError, InvalidMessageError
 
 if TYPE_CHECKING:
     from google.genai import Client
@@ -171,10 +171,6 @@ def _recorded(name: str) -> CacheRecord | None:
 def record(name: str) -> CacheRecord | None:
     """What this process knows of cache `name` (full resource name), if anything."""
     return _recorded(name)
-
-
-class CacheGoneError(InvalidMessageError):
-    """The cache a call names does not exist (any more); raised before generating."""
 
 
 def is_gone(exc: BaseException) -> bool:

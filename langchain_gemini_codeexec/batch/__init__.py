@@ -38,14 +38,15 @@ import time
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from langchain_core.messages import AIMessage
-from langchain_core.runnables import RunnableBinding
 
+from langchain_gemini_codeexec._core.binding import unwrap
 from langchain_gemini_codeexec._transport.classify import RETRYABLE_CODES
 from langchain_gemini_codeexec._transport.config import model_path
 from langchain_gemini_codeexec.batch._http import BatchHTTP, split_lines
+from langchain_gemini_codeexec.chat_models import ChatGeminiCodeExecution
 from langchain_gemini_codeexec.errors import (
     BatchJobError,
     BatchRequestError,
@@ -56,9 +57,6 @@ from langchain_gemini_codeexec.errors import (
     IncompleteResponseError,
     InvalidMessageError,
 )
-
-if TYPE_CHECKING:
-    from langchain_gemini_codeexec.chat_models import ChatGeminiCodeExecution
 
 logger = logging.getLogger("langchain_gemini_codeexec.batch")
 
@@ -793,19 +791,7 @@ class _Plan:
 
 
 def _unwrap(runnable: Any) -> tuple[ChatGeminiCodeExecution, dict[str, Any]]:
-    """The chat model and the options bound to it (`bind`, `bind_tools`)."""
-    from langchain_gemini_codeexec.chat_models import ChatGeminiCodeExecution
-
-    bound: dict[str, Any] = {}
-    while isinstance(runnable, RunnableBinding):
-        bound = {**runnable.kwargs, **bound}
-        runnable = runnable.bound
-    if not isinstance(runnable, ChatGeminiCodeExecution):
-        raise InvalidMessageError(
-            f"submit_batch: needs a ChatGeminiCodeExecution (or one with bound tools or "
-            f"options), got {type(runnable).__name__}"
-        )
-    return runnable, bound
+    return unwrap(runnable, ChatGeminiCodeExecution, "submit_batch")
 
 
 def _check_keys(keys: Sequence[str] | None, count: int) -> list[str]:

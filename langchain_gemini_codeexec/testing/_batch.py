@@ -31,9 +31,10 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from ._replies import JSON, Reply, merge_chunks
+from ._wire import RecordedRequest, UploadedFile
 
 if TYPE_CHECKING:
-    from ._server import GeminiTestServer, RecordedRequest
+    from ._server import GeminiTestServer
 
 _VER = r"(?:v1|v1beta|v1alpha|v1beta1)"
 _CREATE = re.compile(rf"/{_VER}/models/(?P<model>[^/:]+):batchGenerateContent")
@@ -231,7 +232,6 @@ class BatchEndpoints:
             return Reply.json(self._operation(job))
 
     def _answer_one(self, job: FakeBatch, key: str | None, request: JSON, outer: Any) -> JSON:
-        from ._server import RecordedRequest
 
         inner = RecordedRequest(
             method="POST",
@@ -295,7 +295,6 @@ class BatchEndpoints:
             self._write_responses(job)
 
     def _write_responses(self, job: FakeBatch) -> None:
-        from ._server import UploadedFile
 
         lines = []
         results = list(reversed(job.results)) if job.script.reverse_output else job.results

@@ -47,8 +47,8 @@ from urllib.parse import urlsplit
 
 from ._redact import CREDENTIAL_HEADERS, CREDENTIAL_QUERY, PLACEHOLDER, Redactor, credentials_in
 from ._replies import JSON, error_body
-from ._server import RecordedRequest, _chunk, _Close, _head
 from ._upstream import Head, exchange, origin
+from ._wire import CloseConnection, RecordedRequest, http_chunk, http_head
 
 Matcher = Callable[[JSON, JSON], bool]
 DEVELOPER_API = "https://generativelanguage.googleapis.com"
@@ -326,7 +326,7 @@ class CassetteSession:
             body = json.dumps(
                 error_body(502, f"GeminiTestServer could not reach {base}: {exc!r}")
             ).encode()
-            writer.write(_head(502, {}, len(body), keep) + body)
+            writer.write(http_head(502, {}, len(body), keep) + body)
             return
         assert isinstance(head, Head)
         entry.head = head
@@ -342,13 +342,13 @@ class CassetteSession:
                 async for _, data in items:
                     assert isinstance(data, bytes)
                     entry.body += data
-                writer.write(_head(head.status, headers, len(entry.body), keep) + entry.body)
+                writer.write(http_head(head.status, headers, len(entry.body), keep) + entry.body)
                 return
-            writer.write(_head(head.status, headers, None, keep, chunked=True))
+            writer.write(http_head(head.status, headers, None, keep, chunked=True))
             async for _, event in items:
                 assert isinstance(event, bytes)
                 entry.events.append(event)
-                writer.write(_chunk(event))
+                writer.write(http_chunk(event))
                 await writer.drain()
         except BaseException as exc:
             # The upstream answer broke off (or the server is stopping): recorded so, and
@@ -356,7 +356,7 @@ class CassetteSession:
             entry.truncated = True
             writer.transport.abort()
             if isinstance(exc, Exception):
-                raise _Close from None
+                raise CloseConnection from None
             raise
         finally:
             await items.aclose()
@@ -482,7 +482,7 @@ class CassetteSession:
             body = json.dumps(
                 error_body(400, self.not_recorded(received), "FAILED_PRECONDITION")
             ).encode()
-            writer.write(_head(400, {}, len(body), keep) + body)
+            writer.write(http_head(400, {}, len(body), keep) + body)
             return
         resp = self.interactions[index].get("response") or {}
         status = int(resp.get("status", 200))
@@ -493,20 +493,20 @@ class CassetteSession:
         if "events" not in resp:
             body = _body_bytes(resp)
             cut = bool(resp.get("truncated"))  # announce more than there is, then stop
-            writer.write(_head(status, headers, len(body) + cut, keep) + body)
+            writer.write(http_head(status, headers, len(body) + cut, keep) + body)
             if cut:
                 await writer.drain()
                 writer.transport.abort()
-                raise _Close
+                raise CloseConnection
             return
-        writer.write(_head(status, headers, None, keep, chunked=True))
+        writer.write(http_head(status, headers, None, keep, chunked=True))
         for event in resp["events"]:
-            writer.write(_chunk(_event_bytes(event)))
+            writer.write(http_chunk(_event_bytes(event)))
             await writer.drain()
         if resp.get("truncated"):
             await writer.drain()
             writer.transport.abort()
-            raise _Close
+            raise CloseConnection
         writer.write(b"0\r\n\r\n")
 
 

@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ._replies import JSON, Reply, response, stream_chunks, usage
-from ._server import RecordedRequest, b64decode_any
+from ._wire import RecordedRequest, b64decode_any
 
 _LEGACY_MODEL = re.compile(r"(^|/)gemini-(1|2)(\.|-)")
 _SIGNATURE_PREFIX = b"scripted-signature:"

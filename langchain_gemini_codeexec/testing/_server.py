@@ -7,7 +7,6 @@ can both talk to it, and it only uses the standard library.
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import itertools
 import json
@@ -18,20 +17,27 @@ import threading
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from http import HTTPStatus
 from os import PathLike
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
 from ._batch import BatchEndpoints
 from ._caches import CachedContentStore, cache_action
 from ._replies import JSON, Reply, merge_chunks, sse_event
+from ._wire import (
+    Api,
+    CloseConnection,
+    RecordedRequest,
+    UploadedFile,
+    b64decode_any,
+    http_chunk,
+    http_head,
+)
 
 if TYPE_CHECKING:
     from ._cassette import CassetteSession, Matcher
 
-Api = Literal["developer", "vertex", "vertex_express", "files", "caches", "unknown"]
 Responder = Callable[["RecordedRequest"], "Reply | JSON | None"]
 TokenCounter = Callable[["RecordedRequest"], int]
 
@@ -49,92 +55,10 @@ _ROUTES: list[tuple[Api, re.Pattern[str]]] = [
 ]
 
 
-def b64decode_any(data: str) -> bytes:
-    """Decode standard or URL-safe base64, padded or not (the SDK sends URL-safe)."""
-    s = data.strip().replace("-", "+").replace("_", "/")
-    return base64.b64decode(s + "=" * (-len(s) % 4))
-
-
-@dataclass(frozen=True)
-class RecordedRequest:
-    """What the server saw of one request, for assertions."""
-
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]
-    body: Any
-    raw_body: bytes
-    api: Api
-    model: str | None
-    action: str
-    stream: bool
-
-    @property
-    def contents(self) -> list[JSON]:
-        """``body["contents"]``, or ``[]``."""
-        body = self.body if isinstance(self.body, dict) else {}
-        return list(body.get("contents") or [])
-
-    def parts(self, i: int) -> list[JSON]:
-        """Parts of ``contents[i]``."""
-        return list(self.contents[i].get("parts") or [])
-
-    def model_parts(self, i: int = -1) -> list[JSON]:
-        """Parts of the i-th ``model`` turn in ``contents`` (last by default)."""
-        turns = [c for c in self.contents if c.get("role") == "model"]
-        return list(turns[i].get("parts") or [])
-
-    @property
-    def text(self) -> str:
-        """All text of all contents, joined by newlines."""
-        return "\n".join(
-            p["text"] for c in self.contents for p in c.get("parts") or [] if "text" in p
-        )
-
-    def inline_data(self) -> list[bytes]:
-        """Decoded ``inlineData`` bytes of all contents, in order."""
-        out = []
-        for c in self.contents:
-            for p in c.get("parts") or []:
-                blob = p.get("inlineData") or p.get("inline_data")
-                if blob and "data" in blob:
-                    out.append(b64decode_any(blob["data"]))
-        return out
-
-
-@dataclass
-class UploadedFile:
-    """A file stored by the fake Files API."""
-
-    name: str
-    uri: str
-    mime_type: str
-    display_name: str | None = None
-    data: bytes = b""
-
-    def resource(self) -> JSON:
-        """The ``File`` resource JSON the API returns."""
-        res: JSON = {
-            "name": self.name,
-            "uri": self.uri,
-            "mimeType": self.mime_type,
-            "sizeBytes": str(len(self.data)),
-            "state": "ACTIVE",
-        }
-        if self.display_name is not None:
-            res["displayName"] = self.display_name
-        return res
-
-
 @dataclass
 class _Session:
     file: UploadedFile
     buf: bytearray = field(default_factory=bytearray)
-
-
-class _Close(Exception):
-    """Raised inside a handler to drop the connection after replying."""
 
 
 class GeminiTestServer:
@@ -379,7 +303,7 @@ class GeminiTestServer:
                 keep = headers.get("connection", "").lower() != "close" and version == "HTTP/1.1"
                 try:
                     await self._dispatch(method, target, headers, body, writer, keep)
-                except _Close:
+                except CloseConnection:
                     break
                 if not keep:
                     break
@@ -508,13 +432,13 @@ class GeminiTestServer:
             await asyncio.sleep(reply.delay)
         if reply.kind in ("close", "reset"):
             _abort(writer, reset=reply.kind == "reset")
-            raise _Close
+            raise CloseConnection
         if reply.kind == "trickle":
             await _trickle(reply, writer, keep)
             return
         if reply.kind == "raw":
             writer.write(
-                _head(reply.status, reply.headers, len(reply.raw_body), keep) + reply.raw_body
+                http_head(reply.status, reply.headers, len(reply.raw_body), keep) + reply.raw_body
             )
             return
         chunks = list(reply.chunks) if reply.kind == "stream" else [reply.body or {}]
@@ -526,11 +450,12 @@ class GeminiTestServer:
                 status = int(body.get("error", {}).get("code", 500))
             data = json.dumps(body, separators=(",", ":")).encode()
             if reply.truncate_last or reply.reset_after is not None:
-                writer.write(_head(status, reply.headers, len(data), keep) + data[: len(data) // 2])
+                head = http_head(status, reply.headers, len(data), keep)
+                writer.write(head + data[: len(data) // 2])
                 await writer.drain()
                 _abort(writer, reset=reply.reset_after is not None)
-                raise _Close
-            writer.write(_head(status, reply.headers, len(data), keep) + data)
+                raise CloseConnection
+            writer.write(http_head(status, reply.headers, len(data), keep) + data)
             return
         await self._send_sse(reply, chunks, writer, keep)
 
@@ -551,8 +476,8 @@ class GeminiTestServer:
         chunked = not (truncate and not reset)
         cut = reset or truncate
         headers = {"Content-Type": "text/event-stream", **reply.headers}
-        head = _head(reply.status, headers, None, keep and not cut, chunked=chunked)
-        frames = [_chunk(e) for e in events] if chunked else events
+        head = http_head(reply.status, headers, None, keep and not cut, chunked=chunked)
+        frames = [http_chunk(e) for e in events] if chunked else events
         end = b"" if cut else b"0\r\n\r\n"
         if not reply.chunk_delay:
             writer.write(head + b"".join(frames) + end)
@@ -567,36 +492,11 @@ class GeminiTestServer:
         if cut:
             await writer.drain()
             _abort(writer, reset=reset)
-            raise _Close
-
-
-def _head(
-    status: int,
-    headers: Mapping[str, str],
-    length: int | None,
-    keep: bool,
-    *,
-    chunked: bool = False,
-) -> bytes:
-    try:
-        reason = HTTPStatus(status).phrase
-    except ValueError:
-        reason = "Unknown"
-    out = {"Content-Type": "application/json; charset=UTF-8"}
-    for key, value in headers.items():  # scripted headers win, whatever their case
-        out = {k: v for k, v in out.items() if k.lower() != key.lower()}
-        out[key] = value
-    if length is not None:
-        out["Content-Length"] = str(length)
-    elif chunked:
-        out["Transfer-Encoding"] = "chunked"
-    out["Connection"] = "keep-alive" if keep else "close"
-    lines = "".join(f"{k}: {v}\r\n" for k, v in out.items())
-    return f"HTTP/1.1 {status} {reason}\r\n{lines}\r\n".encode("latin-1")
+            raise CloseConnection
 
 
 async def _trickle(reply: Reply, writer: asyncio.StreamWriter, keep: bool) -> None:
-    head = _head(reply.status, reply.headers, len(reply.raw_body), keep)
+    head = http_head(reply.status, reply.headers, len(reply.raw_body), keep)
     if not reply.truncate_last:  # head_too
         writer.write(head)
         head = b""
@@ -606,10 +506,6 @@ async def _trickle(reply: Reply, writer: asyncio.StreamWriter, keep: bool) -> No
             await asyncio.sleep(reply.chunk_delay)
         writer.write(data[i : i + 1])
         await writer.drain()
-
-
-def _chunk(data: bytes) -> bytes:
-    return b"%x\r\n%b\r\n" % (len(data), data)
 
 
 def _abort(writer: asyncio.StreamWriter, *, reset: bool) -> None:

@@ -16,6 +16,7 @@ from langchain_core.runnables import RunnableBinding
 from pydantic import BaseModel, Field
 
 from langchain_gemini_codeexec import ChatGeminiCodeExecution
+from langchain_gemini_codeexec.caching import acreate_cache, create_cache
 from langchain_gemini_codeexec.testing import GeminiTestServer
 
 HISTORY = [SystemMessage("You are terse."), HumanMessage("The table is below. " * 400)]
@@ -35,7 +36,7 @@ def test_create_cache_through_bind_tools_holds_the_bound_tools(
     server: GeminiTestServer, make_llm: Callable[..., ChatGeminiCodeExecution]
 ) -> None:
     bound = make_llm(model="gemini-3-flash-preview").bind_tools([Weather], tool_choice="any")
-    name = bound.create_cache(HISTORY, ttl=600)  # type: ignore[attr-defined]
+    name = create_cache(bound, HISTORY, ttl=600)
     body = server.requests[-1].body
     assert name.startswith("cachedContents/")
     assert _declared(body) and body["toolConfig"]["functionCallingConfig"]["mode"] == "ANY"
@@ -45,7 +46,7 @@ async def test_acreate_cache_through_bind_tools_holds_the_bound_tools(
     server: GeminiTestServer, make_llm: Callable[..., ChatGeminiCodeExecution]
 ) -> None:
     bound = make_llm(model="gemini-3-flash-preview").bind_tools([Weather])
-    await bound.acreate_cache(HISTORY, ttl=600)  # type: ignore[attr-defined]
+    await acreate_cache(bound, HISTORY, ttl=600)
     assert _declared(server.requests[-1].body)
 
 

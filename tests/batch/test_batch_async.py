@@ -18,6 +18,7 @@ from langchain_gemini_codeexec import (
     IncompleteResponseError,
     InvalidMessageError,
 )
+from langchain_gemini_codeexec.batch import asubmit_batch
 from langchain_gemini_codeexec.testing import BatchScript, GeminiTestServer, Reply, response, text
 from tests.support import transport_in_use
 
@@ -33,7 +34,7 @@ async def test_inline_job_end_to_end(
 ) -> None:
     llm = make_llm()
     inputs = ["q0", "q1", "q2"]
-    job = await llm.asubmit_batch(inputs, temperature=0.1)
+    job = await asubmit_batch(llm, inputs, temperature=0.1)
     assert transport_in_use(llm) == async_transport
     sent = server.last_request.body["batch"]["inputConfig"]["requests"]["requests"]
     server.clear()
@@ -64,7 +65,7 @@ async def test_file_job_streams_results_and_reports_a_malformed_line(
     llm = make_llm()
     server.responder = lambda req: response(text(req.text))
     server.batch.script = BatchScript(malformed_keys=frozenset({"b"}), reverse_output=True)
-    job = await llm.asubmit_batch(["A", "B", "C"], keys=["a", "b", "c"], input_mode="file")
+    job = await asubmit_batch(llm, ["A", "B", "C"], keys=["a", "b", "c"], input_mode="file")
     assert "fileName" in server.last_request.body["batch"]["inputConfig"]
     await job.apoll_until_done(**FAST)
     results = [r async for r in job.aresults()]
@@ -81,14 +82,14 @@ async def test_polling_survives_network_failures_and_honours_timeout(
 ) -> None:
     llm = make_llm()
     server.responder = lambda req: response(text("ok"))
-    job = await llm.asubmit_batch(["a"])
+    job = await asubmit_batch(llm, ["a"])
     server.batch.fail_next_polls(Reply.reset(), Reply.error(503, "unavailable"), Reply.close())
     await job.apoll_until_done(**FAST)
     assert job.state == "BATCH_STATE_SUCCEEDED"
     assert len([r for r in server.requests if "batchGenerateContent" in r.path]) == 1
 
     server.batch.script = BatchScript(pending_polls=10_000)
-    slow = await llm.asubmit_batch(["b"])
+    slow = await asubmit_batch(llm, ["b"])
     server.batch.fail_next_polls(Reply.hang(30))
     start = time.monotonic()
     with pytest.raises(BatchTimeoutError, match=r"GeminiBatchJob\.attach"):
@@ -105,7 +106,7 @@ async def test_attach_cancel_and_missing_jobs(
 ) -> None:
     llm = make_llm()
     server.batch.script = BatchScript(pending_polls=3)
-    job = await llm.asubmit_batch(["a", "b"])
+    job = await asubmit_batch(llm, ["a", "b"])
     again = await GeminiBatchJob.aattach(job.name, llm=make_llm(), keys=job.keys)
     await again.acancel()
     assert server.batch.cancels == [job.name]
@@ -116,7 +117,7 @@ async def test_attach_cancel_and_missing_jobs(
         await GeminiBatchJob.aattach("batches/nope", llm=llm)
     assert info.value.code == 404
     with pytest.raises(InvalidMessageError):
-        await llm.asubmit_batch([])
+        await asubmit_batch(llm, [])
     await llm.genai_client.aio.aclose()
     await again.llm.genai_client.aio.aclose()
 
@@ -127,7 +128,7 @@ async def test_async_polls_do_not_block_the_loop(
     llm = make_llm()
     server.responder = lambda req: response(text("ok"))
     server.batch.script = BatchScript(pending_polls=5)
-    job = await llm.asubmit_batch(["a"])
+    job = await asubmit_batch(llm, ["a"])
     ticks = 0
 
     async def tick() -> None:

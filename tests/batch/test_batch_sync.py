@@ -25,6 +25,7 @@ from langchain_gemini_codeexec import (
     IncompleteResponseError,
     InvalidMessageError,
 )
+from langchain_gemini_codeexec.batch import asubmit_batch, submit_batch
 from langchain_gemini_codeexec.testing import (
     BatchScript,
     GeminiTestServer,
@@ -90,7 +91,7 @@ def test_each_request_is_the_body_invoke_sends(
     sync_client: str, server: GeminiTestServer, llm: ChatGeminiCodeExecution
 ) -> None:
     options = {"temperature": 0.2, "max_tokens": 300, "thinking_budget": 128, "stop": ["END"]}
-    job = llm.submit_batch(INPUTS, **options)
+    job = submit_batch(llm, INPUTS, **options)
     assert sync_transport_in_use(llm) == sync_client
     sent = inline_requests(server)
     server.clear()
@@ -119,12 +120,12 @@ def test_bound_tools_and_options_are_in_every_request(
     assert "functionDeclarations" in json.dumps(sent[0]["request"]["tools"])
     server.clear()
     # The same tools given as a call option of submit_batch itself.
-    llm.submit_batch(["weather in Paris?"], tools=[Weather], tool_choice="auto", temperature=0.5)
+    submit_batch(llm, ["weather in Paris?"], tools=[Weather], tool_choice="auto", temperature=0.5)
     assert inline_requests(server)[0]["request"] == sent[0]["request"]
 
 
 def test_keys_and_display_name(server: GeminiTestServer, llm: ChatGeminiCodeExecution) -> None:
-    job = llm.submit_batch(["a", "b"], keys=["first", "second"], display_name="my job")
+    job = submit_batch(llm, ["a", "b"], keys=["first", "second"], display_name="my job")
     batch = server.last_request.body["batch"]
     assert batch["displayName"] == "my job"
     assert batch["model"] == "models/gemini-2.5-flash"
@@ -133,7 +134,7 @@ def test_keys_and_display_name(server: GeminiTestServer, llm: ChatGeminiCodeExec
         "second",
     ]
     assert job.keys == ["first", "second"]
-    llm.submit_batch(["a"])
+    submit_batch(llm, ["a"])
     assert server.last_request.body["batch"]["displayName"]  # a default is always sent
 
 
@@ -161,7 +162,7 @@ def test_bad_input_is_refused_before_anything_is_sent(
     message: str,
 ) -> None:
     with pytest.raises(InvalidMessageError, match=message.replace("[", r"\[").replace("]", r"\]")):
-        llm.submit_batch(inputs, **kwargs)
+        submit_batch(llm, inputs, **kwargs)
     assert server.requests == []
 
 
@@ -170,7 +171,7 @@ def test_state_advances_over_polls_and_counts_follow(
 ) -> None:
     server.batch.script = BatchScript(pending_polls=2, running_polls=2)
     server.responder = lambda req: response(text("ok"))
-    job = llm.submit_batch(["a", "b", "c", "d"])
+    job = submit_batch(llm, ["a", "b", "c", "d"])
     seen = [(job.state, job.done_count)]
     while not job.done:
         job.refresh()
@@ -191,7 +192,7 @@ def test_results_match_invoke_under_the_content_contract(
 ) -> None:
     answers = [rich_answer(n) for n in range(3)]
     server.enqueue(*answers)
-    job = llm.submit_batch(["q0", "q1", "q2"]).poll_until_done(**FAST)
+    job = submit_batch(llm, ["q0", "q1", "q2"]).poll_until_done(**FAST)
     results = list(job.results())
     server.enqueue(*answers)
     invoked = [llm.invoke(f"q{n}") for n in range(3)]
@@ -217,7 +218,7 @@ def test_per_request_errors_keep_geminis_message(
         {"promptFeedback": {"blockReason": "SAFETY"}},
         response(text("also fine")),
     )
-    job = llm.submit_batch(["a", "b", "c", "d", "e"]).poll_until_done(**FAST)
+    job = submit_batch(llm, ["a", "b", "c", "d", "e"]).poll_until_done(**FAST)
     assert job.failed_count == 2
     results = list(job.results())
     assert [r.ok for r in results] == [True, False, False, False, True]
@@ -237,7 +238,7 @@ def test_file_input_and_streamed_responses_file(
 ) -> None:
     server.responder = lambda req: response(text(f"echo {req.text}"))
     inputs = [f"task {i}" for i in range(5)]
-    job = llm.submit_batch(inputs, input_mode="file", temperature=0.3)
+    job = submit_batch(llm, inputs, input_mode="file", temperature=0.3)
     upload = [r for r in server.requests if r.api == "files" and r.action == "upload"]
     assert len(upload) == 1
     assert upload[0].headers["x-goog-upload-protocol"] == "resumable"
@@ -264,7 +265,7 @@ def test_request_counts(server: GeminiTestServer, llm: ChatGeminiCodeExecution) 
     """One create (plus a two-step upload for files), the polls, one download."""
     server.responder = lambda req: response(text("ok"))
     server.batch.script = BatchScript(pending_polls=1, running_polls=2)
-    job = llm.submit_batch(["a", "b"], input_mode="file").poll_until_done(**FAST)
+    job = submit_batch(llm, ["a", "b"], input_mode="file").poll_until_done(**FAST)
     list(job.results())
     calls = [(r.method, r.path.rsplit("/", 1)[-1]) for r in server.requests]
     assert calls == [
@@ -283,10 +284,10 @@ def test_auto_mode_switches_to_a_file_past_the_inline_limit(
 ) -> None:
     from langchain_gemini_codeexec import batch
 
-    llm.submit_batch(["short"])
+    submit_batch(llm, ["short"])
     assert "requests" in server.last_request.body["batch"]["inputConfig"]
     monkeypatch.setattr(batch, "INLINE_LIMIT_BYTES", 2000)
-    llm.submit_batch(["x" * 3000])
+    submit_batch(llm, ["x" * 3000])
     assert "fileName" in server.last_request.body["batch"]["inputConfig"]
 
 
@@ -295,7 +296,7 @@ def test_a_malformed_results_line_fails_only_that_result(
 ) -> None:
     server.responder = lambda req: response(text(req.text))
     server.batch.script = BatchScript(malformed_keys=frozenset({"b"}))
-    job = llm.submit_batch(["A", "B", "C"], keys=["a", "b", "c"], input_mode="file")
+    job = submit_batch(llm, ["A", "B", "C"], keys=["a", "b", "c"], input_mode="file")
     results = list(job.poll_until_done(**FAST).results())
     assert [r.key for r in results] == ["a", "b", "c"]
     assert [r.message.text if r.message else None for r in results] == ["A", None, "C"]
@@ -311,7 +312,7 @@ def test_results_come_back_in_input_order_whatever_order_gemini_lists_them(
     llm = make_llm()
     inputs = [f"q{i}" for i in range(6)]
     for mode in ("inline", "file"):
-        job = llm.submit_batch(inputs, input_mode=mode).poll_until_done(**FAST)
+        job = submit_batch(llm, inputs, input_mode=mode).poll_until_done(**FAST)
         assert [r.message.text for r in job.results() if r.message] == inputs
         # Without the keys (attached by name only), results come in Gemini's order.
         bare = GeminiBatchJob.attach(job.name, llm=make_llm())
@@ -322,7 +323,7 @@ def test_network_failures_while_polling_are_retried_never_resubmitted(
     sync_client: str, server: GeminiTestServer, llm: ChatGeminiCodeExecution
 ) -> None:
     server.responder = lambda req: response(text("ok"))
-    job = llm.submit_batch(["a", "b"])
+    job = submit_batch(llm, ["a", "b"])
     server.batch.fail_next_polls(
         Reply.reset(), Reply.error(503, "unavailable"), Reply.close(), Reply.rate_limited()
     )
@@ -348,7 +349,7 @@ def test_create_is_not_resent_after_a_dropped_connection(
 
     server.batch.answer = drop_first_create  # type: ignore[method-assign]
     with pytest.raises(Exception, match=r"could not talk to Gemini|Connection|reset"):
-        llm.submit_batch(["a"])
+        submit_batch(llm, ["a"])
     assert len([r for r in server.requests if "batchGenerateContent" in r.path]) == 1
     assert len(server.batch.jobs) == 1
 
@@ -363,7 +364,7 @@ def test_create_is_resent_after_429(server: GeminiTestServer, llm: ChatGeminiCod
         return original(req)
 
     server.batch.answer = refuse_once  # type: ignore[method-assign]
-    job = llm.submit_batch(["a"])
+    job = submit_batch(llm, ["a"])
     assert job.name in server.batch.jobs and len(server.batch.jobs) == 1
 
 
@@ -384,7 +385,7 @@ def test_attach_after_restart_resumes_the_same_job(
     sync_client: str, server: GeminiTestServer, make_llm: Callable[..., ChatGeminiCodeExecution]
 ) -> None:
     server.responder = lambda req: response(text(req.text))
-    submitted = make_llm().submit_batch(["one", "two"], keys=["k1", "k2"])
+    submitted = submit_batch(make_llm(), ["one", "two"], keys=["k1", "k2"])
     name, keys = submitted.name, submitted.keys
     del submitted  # the submitting process is gone
     job = GeminiBatchJob.attach(name, llm=make_llm(), keys=keys)
@@ -402,7 +403,7 @@ def test_timeout_leaves_the_job_running_and_says_how_to_attach(
     sync_client: str, server: GeminiTestServer, llm: ChatGeminiCodeExecution
 ) -> None:
     server.batch.script = BatchScript(pending_polls=10_000)
-    job = llm.submit_batch(["a"])
+    job = submit_batch(llm, ["a"])
     start = time.monotonic()
     with pytest.raises(BatchTimeoutError) as info:
         job.poll_until_done(poll_interval=0.05, timeout=0.4, progress=False)
@@ -416,7 +417,7 @@ def test_timeout_leaves_the_job_running_and_says_how_to_attach(
 def test_timeout_is_kept_while_the_server_hangs(
     server: GeminiTestServer, llm: ChatGeminiCodeExecution
 ) -> None:
-    job = llm.submit_batch(["a"])
+    job = submit_batch(llm, ["a"])
     server.batch.fail_next_polls(Reply.hang(30))
     start = time.monotonic()
     with pytest.raises(BatchTimeoutError):
@@ -441,7 +442,7 @@ def test_failed_and_expired_jobs_raise_and_keep_partial_results(
     server.responder = lambda req: response(text(req.text))
     error = message if end_state.endswith("FAILED") else None
     server.batch.script = BatchScript(running_polls=2, end_state=end_state, error_message=error)
-    job = llm.submit_batch(["a", "b", "c", "d"], input_mode="file")
+    job = submit_batch(llm, ["a", "b", "c", "d"], input_mode="file")
     with pytest.raises(BatchJobError) as info:
         job.poll_until_done(**FAST)
     assert end_state in str(info.value) and message in str(info.value)
@@ -456,7 +457,7 @@ def test_cancel_sends_one_cancel_and_the_job_ends_cancelled(
     sync_client: str, server: GeminiTestServer, llm: ChatGeminiCodeExecution
 ) -> None:
     server.batch.script = BatchScript(pending_polls=5)
-    job = llm.submit_batch(["a", "b"])
+    job = submit_batch(llm, ["a", "b"])
     job.cancel()
     assert server.batch.cancels == [job.name]
     assert server.last_request.path == f"/v1beta/{job.name}:cancel"
@@ -471,7 +472,7 @@ def test_results_before_the_job_ended_is_an_error(
     server: GeminiTestServer, llm: ChatGeminiCodeExecution
 ) -> None:
     server.batch.script = BatchScript(pending_polls=100)
-    job = llm.submit_batch(["a"])
+    job = submit_batch(llm, ["a"])
     with pytest.raises(Exception, match="no results yet; call poll_until_done"):
         list(job.results())
 
@@ -480,7 +481,7 @@ def test_scripted_gemini_answers_batch_requests(
     make_llm: Callable[..., ChatGeminiCodeExecution], server: GeminiTestServer
 ) -> None:
     server.responder = ScriptedGemini()
-    job = make_llm().submit_batch(["What is 6 * 7?", "What is 2 + 3?"]).poll_until_done(**FAST)
+    job = submit_batch(make_llm(), ["What is 6 * 7?", "What is 2 + 3?"]).poll_until_done(**FAST)
     texts = [r.message.text for r in job.results() if r.message]
     assert "42" in texts[0] and "5" in texts[1]
 
@@ -494,11 +495,11 @@ def test_progress_logs_a_line_per_poll_or_nothing(
         pytest.skip("tqdm installed: the bar is shown instead of log lines")
     server.responder = lambda req: response(text("ok"))
     caplog.set_level("INFO", logger="langchain_gemini_codeexec.batch")
-    llm.submit_batch(["a"]).poll_until_done(poll_interval=0.01, timeout=5)
+    submit_batch(llm, ["a"]).poll_until_done(poll_interval=0.01, timeout=5)
     lines = [r.getMessage() for r in caplog.records if "requests done" in r.getMessage()]
     assert lines and "BATCH_STATE_SUCCEEDED, 1 of 1 requests done (0 failed)" in lines[-1]
     caplog.clear()
-    llm.submit_batch(["a"]).poll_until_done(poll_interval=0.01, timeout=5, progress=False)
+    submit_batch(llm, ["a"]).poll_until_done(poll_interval=0.01, timeout=5, progress=False)
     assert not [r for r in caplog.records if "requests done" in r.getMessage()]
 
 
@@ -506,13 +507,13 @@ def test_the_api_key_is_in_no_repr_or_str(
     sync_client: str, server: GeminiTestServer, llm: ChatGeminiCodeExecution
 ) -> None:
     server.enqueue(response(text("ok")), Reply.error(400, "bad"))
-    job = llm.submit_batch(["a", "b"]).poll_until_done(**FAST)
+    job = submit_batch(llm, ["a", "b"]).poll_until_done(**FAST)
     results = list(job.results())
     texts = [repr(job), str(job), *map(repr, results), *map(str, results)]
     texts += [repr(r.error) for r in results] + [str(r.error) for r in results]
     server.batch.script = BatchScript(pending_polls=1000)
     try:
-        llm.submit_batch(["c"]).poll_until_done(poll_interval=0.01, timeout=0.05)
+        submit_batch(llm, ["c"]).poll_until_done(poll_interval=0.01, timeout=0.05)
     except BatchTimeoutError as exc:
         texts += [str(exc), repr(exc)]
     assert texts and all(API_KEY not in t for t in texts)
@@ -550,12 +551,12 @@ def test_progress_is_a_bar_when_tqdm_is_installed(
     monkeypatch.setitem(sys.modules, "tqdm.auto", module)
     server.responder = lambda req: response(text("ok"))
     caplog.set_level("INFO", logger="langchain_gemini_codeexec.batch")
-    llm.submit_batch(["a", "b", "c"]).poll_until_done(poll_interval=0.01, timeout=5)
+    submit_batch(llm, ["a", "b", "c"]).poll_until_done(poll_interval=0.01, timeout=5)
     assert len(bars) == 1 and bars[0].closed
     assert (bars[0].total, bars[0].n) == (3, 3)
     assert "BATCH_STATE_SUCCEEDED" in bars[0].postfix
     assert not [r for r in caplog.records if "requests done" in r.getMessage()]
-    llm.submit_batch(["d"]).poll_until_done(poll_interval=0.01, timeout=5, progress=False)
+    submit_batch(llm, ["d"]).poll_until_done(poll_interval=0.01, timeout=5, progress=False)
     assert len(bars) == 1  # progress=False: no bar
 
 
@@ -565,10 +566,10 @@ async def test_submit_batch_through_bind_tools_keeps_the_bound_tools(
     """`llm.bind_tools(...).submit_batch(...)`: LangChain forwards the call to the model."""
     llm = make_llm(model="gemini-3-flash-preview")
     bound = llm.bind_tools([Weather], tool_choice="auto").bind(temperature=0.5)
-    bound.submit_batch(["weather in Paris?"], keys=["p"])
+    submit_batch(bound, ["weather in Paris?"], keys=["p"])
     sent = inline_requests(server)[0]["request"]
     server.clear()
-    await bound.asubmit_batch(["weather in Paris?"], keys=["p"])
+    await asubmit_batch(bound, ["weather in Paris?"], keys=["p"])
     sent_async = inline_requests(server)[0]["request"]
     server.clear()
     want = invoke_body(server, bound, "weather in Paris?")
@@ -582,7 +583,7 @@ def test_inline_results_without_keys_are_placed_by_position(
 ) -> None:
     """An endpoint that does not echo `metadata.key` inline: results follow request order."""
     server.responder = lambda req: response(text(req.text))
-    job = llm.submit_batch(["A", "B"], keys=["a", "b"]).poll_until_done(**FAST)
+    job = submit_batch(llm, ["A", "B"], keys=["a", "b"]).poll_until_done(**FAST)
     for item in job.raw["response"]["inlinedResponses"]["inlinedResponses"]:
         del item["metadata"]
     job.raw["metadata"].pop("output")

@@ -19,7 +19,7 @@ from langchain_gemini_codeexec import (
     GeminiBatchJob,
     InvalidMessageError,
 )
-from langchain_gemini_codeexec.batch import write_batch_requests
+from langchain_gemini_codeexec.batch import submit_batch, write_batch_requests
 from langchain_gemini_codeexec.batch._cli import main
 from langchain_gemini_codeexec.batch._http import split_lines
 from langchain_gemini_codeexec.testing import (
@@ -64,7 +64,7 @@ def vertex_llm(make_llm: Callable[..., ChatGeminiCodeExecution]) -> ChatGeminiCo
 def test_vertex_create_get_cancel_and_states(
     server: GeminiTestServer, vertex_llm: ChatGeminiCodeExecution
 ) -> None:
-    job = vertex_llm.submit_batch(
+    job = submit_batch(vertex_llm,
         None,
         source="gs://bucket/requests.jsonl",
         destination="gs://bucket/out/",
@@ -92,7 +92,7 @@ def test_vertex_create_get_cancel_and_states(
     with pytest.raises(Exception, match=r"gs://bucket/out/prediction-model-1.*read_results"):
         list(job.results())
 
-    other = vertex_llm.submit_batch(
+    other = submit_batch(vertex_llm,
         None, source="bq://proj.ds.requests", destination="bq://proj.ds.results"
     )
     assert server.last_request.body["inputConfig"] == {
@@ -111,11 +111,11 @@ def test_vertex_refuses_inputs_and_bad_locations(
     server: GeminiTestServer, vertex_llm: ChatGeminiCodeExecution
 ) -> None:
     with pytest.raises(InvalidMessageError, match="write_batch_requests"):
-        vertex_llm.submit_batch(["a"], source="gs://b/x", destination="gs://b/y")
+        submit_batch(vertex_llm, ["a"], source="gs://b/x", destination="gs://b/y")
     with pytest.raises(InvalidMessageError, match="source"):
-        vertex_llm.submit_batch(None, source="/tmp/x.jsonl", destination="gs://b/y")
+        submit_batch(vertex_llm, None, source="/tmp/x.jsonl", destination="gs://b/y")
     with pytest.raises(InvalidMessageError, match="destination"):
-        vertex_llm.submit_batch(None, source="gs://b/x")
+        submit_batch(vertex_llm, None, source="gs://b/x")
     assert server.requests == []
 
 
@@ -338,7 +338,7 @@ def test_find_a_job_by_display_name(
     server: GeminiTestServer, llm: ChatGeminiCodeExecution
 ) -> None:
     for i in range(5):
-        llm.submit_batch(["x"], display_name=f"job-{i}")
+        submit_batch(llm, ["x"], display_name=f"job-{i}")
     found = GeminiBatchJob.find("job-0", llm=llm, max_pages=10)
     assert found is not None and found.display_name == "job-0"
     assert GeminiBatchJob.find("nope", llm=llm) is None

@@ -13,6 +13,7 @@ import pytest
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from langchain_gemini_codeexec import ChatGeminiCodeExecution, GeminiCodeExecutionTool
+from langchain_gemini_codeexec.caching import create_cache, delete_cache, update_cache
 from langchain_gemini_codeexec.testing import has_gemini_credentials
 
 pytestmark = [
@@ -31,7 +32,7 @@ CSV = "order,region,units\n" + ROWS
 
 def test_explicit_cache_is_read_and_deleted() -> None:
     llm = ChatGeminiCodeExecution(model=MODEL, temperature=0, max_retries=4, timeout=240)
-    name = llm.create_cache(
+    name = create_cache(llm,
         [SystemMessage("Answer with a number only."), HumanMessage(f"Orders:\n{CSV}")],
         ttl=300,
         display_name="langchain-gemini-codeexec integration",
@@ -43,9 +44,9 @@ def test_explicit_cache_is_read_and_deleted() -> None:
         assert answer.usage_metadata is not None
         assert answer.usage_metadata["input_token_details"]["cache_read"] > 1000
         assert "3000" in answer.text.replace(",", "")
-        assert llm.update_cache(name, ttl=600)["name"] == name
+        assert update_cache(llm, name, ttl=600)["name"] == name
     finally:
-        llm.delete_cache(name)
+        delete_cache(llm, name)
 
 
 def test_tool_caches_the_file_and_reads_it(tmp_path: Path) -> None:

@@ -16,6 +16,15 @@ from google.genai import types
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
 from langchain_gemini_codeexec import ChatGeminiCodeExecution, InvalidMessageError
+from langchain_gemini_codeexec.caching import (
+    acreate_cache,
+    adelete_cache,
+    aget_cache,
+    aupdate_cache,
+    create_cache,
+    delete_cache,
+    update_cache,
+)
 from langchain_gemini_codeexec.testing import GeminiTestServer, Reply, response, text, usage
 from tests.support import API_KEY
 
@@ -50,7 +59,7 @@ def test_create_cache_sends_what_invoke_would(
     server.enqueue(answer())
     llm.invoke(cached_messages())
     invoked = server.last_request.body
-    name = llm.create_cache(cached_messages(), ttl=3600, display_name="sales")
+    name = create_cache(llm, cached_messages(), ttl=3600, display_name="sales")
     created = server.last_request
     assert created.method == "POST" and created.path == "/v1beta/cachedContents"
     assert created.body["model"] == f"models/{MODEL}"
@@ -71,7 +80,7 @@ def test_create_cache_with_bound_tools_and_tool_choice(
         return city
 
     llm = make_llm(model="gemini-3-flash-preview")
-    llm.create_cache(cached_messages(), tools=[lookup], tool_choice="auto")
+    create_cache(llm, cached_messages(), tools=[lookup], tool_choice="auto")
     body = server.last_request.body
     names = [d["name"] for t in body["tools"] for d in t.get("functionDeclarations", [])]
     assert names == ["lookup"] and {"codeExecution": {}} in body["tools"]
@@ -82,16 +91,16 @@ async def test_acreate_update_get_delete(
     server: GeminiTestServer, async_transport: str, make_llm: Callable[..., Any]
 ) -> None:
     llm = make_llm()
-    name = await llm.acreate_cache(cached_messages(), ttl="90m")
+    name = await acreate_cache(llm, cached_messages(), ttl="90m")
     assert server.last_request.body["ttl"] == "5400s"
-    resource = await llm.aupdate_cache(name, ttl=dt.timedelta(hours=2))
+    resource = await aupdate_cache(llm, name, ttl=dt.timedelta(hours=2))
     patch = server.last_request
     assert patch.method == "PATCH" and patch.path == f"/v1beta/{name}"
     assert patch.query == {"updateMask": "ttl"} and patch.body == {"ttl": "7200s"}
     assert resource["name"] == name and "expireTime" in resource
-    got = await llm.aget_cache(name)
+    got = await aget_cache(llm, name)
     assert server.last_request.method == "GET" and got["model"] == f"models/{MODEL}"
-    await llm.adelete_cache(name)
+    await adelete_cache(llm, name)
     assert server.last_request.method == "DELETE" and not server.caches.live()
     await llm.aclose()
 
@@ -100,10 +109,10 @@ def test_update_with_expire_time(
     server: GeminiTestServer, make_llm: Callable[..., ChatGeminiCodeExecution]
 ) -> None:
     llm = make_llm()
-    name = llm.create_cache(cached_messages())
+    name = create_cache(llm, cached_messages())
     assert "ttl" not in server.last_request.body  # Gemini's default (one hour)
     when = dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=3)
-    llm.update_cache(name, ttl=when)
+    update_cache(llm, name, ttl=when)
     assert server.last_request.query == {"updateMask": "expireTime"}
     assert server.last_request.body["expireTime"].startswith(when.strftime("%Y-%m-%dT%H:%M"))
 
@@ -117,9 +126,9 @@ def test_bad_ttl_is_refused_before_sending(
 ) -> None:
     llm = make_llm()
     with pytest.raises(ValueError, match="ttl"):
-        llm.create_cache(cached_messages(), ttl=ttl)
+        create_cache(llm, cached_messages(), ttl=ttl)
     with pytest.raises(ValueError, match="ttl"):
-        llm.update_cache("cachedContents/abc", ttl=ttl)
+        update_cache(llm, "cachedContents/abc", ttl=ttl)
     assert server.requests == []
 
 
@@ -129,9 +138,9 @@ def test_ttl_in_the_past_or_naive_is_refused(
     llm = make_llm()
     past = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=1)
     with pytest.raises(ValueError, match="in the past"):
-        llm.create_cache(cached_messages(), ttl=past)
+        create_cache(llm, cached_messages(), ttl=past)
     with pytest.raises(ValueError, match="no time zone"):
-        llm.update_cache("cachedContents/abc", ttl=dt.datetime(2999, 1, 1))
+        update_cache(llm, "cachedContents/abc", ttl=dt.datetime(2999, 1, 1))
     assert server.requests == []
 
 
@@ -141,7 +150,7 @@ def test_too_small_cache_is_geminis_400(
     from langchain_gemini_codeexec import GeminiAPIError
 
     with pytest.raises(GeminiAPIError, match="too small"):
-        make_llm().create_cache([HumanMessage("tiny")])
+        create_cache(make_llm(), [HumanMessage("tiny")])
 
 
 # --------------------------------------------------------------------- use
@@ -149,7 +158,7 @@ def test_too_small_cache_is_geminis_400(
 
 async def test_cached_call_sends_only_new_turns(server: GeminiTestServer, ask: Any) -> None:
     llm = ask.model()
-    name = llm.create_cache(cached_messages())
+    name = create_cache(llm, cached_messages())
     tokens = server.caches.caches[name].tokens
     server.enqueue(answer("42"))
     history = [*cached_messages(), HumanMessage("Total for north?")]
@@ -164,7 +173,7 @@ async def test_cached_call_sends_only_new_turns(server: GeminiTestServer, ask: A
 
 
 async def test_constructor_cache_and_only_new_question(server: GeminiTestServer, ask: Any) -> None:
-    name = ask.model().create_cache(cached_messages())
+    name = create_cache(ask.model(), cached_messages())
     llm = ask.model(cached_content=name)
     server.enqueue(answer())
     await ask(llm, "Which region is last?")
@@ -176,7 +185,7 @@ def test_per_call_cache_applies_to_that_call_only(
     server: GeminiTestServer, make_llm: Callable[..., ChatGeminiCodeExecution]
 ) -> None:
     llm = make_llm()
-    name = llm.create_cache(cached_messages())
+    name = create_cache(llm, cached_messages())
     server.enqueue(answer(), answer())
     llm.invoke("q1", cached_content=name)
     llm.invoke("q2")
@@ -189,7 +198,7 @@ async def test_streamed_cache_read_adds_up_to_invokes(server: GeminiTestServer, 
     from langchain_gemini_codeexec.testing import stream_chunks
 
     llm = ask.model()
-    name = llm.create_cache(cached_messages())
+    name = create_cache(llm, cached_messages())
     server.enqueue(Reply.stream(stream_chunks(answer("a longer answer here"))))
     result = await ask(llm, "q", cached_content=name)
     assert result.message.usage_metadata["input_token_details"]["cache_read"] == (
@@ -210,7 +219,7 @@ def test_system_message_differing_from_cache_is_refused(
     server: GeminiTestServer, make_llm: Callable[..., ChatGeminiCodeExecution]
 ) -> None:
     llm = make_llm()
-    name = llm.create_cache(cached_messages())
+    name = create_cache(llm, cached_messages())
     with pytest.raises(InvalidMessageError) as err:
         llm.invoke([SystemMessage("Be terse."), HumanMessage("q")], cached_content=name)
     assert "Be terse." in str(err.value) and SYSTEM in str(err.value)
@@ -229,7 +238,7 @@ def test_tools_differing_from_cache_are_refused(
         return city
 
     llm = make_llm(model="gemini-3-flash-preview")
-    name = llm.create_cache(cached_messages())
+    name = create_cache(llm, cached_messages())
     with pytest.raises(InvalidMessageError, match="tools differ") as err:
         llm.bind_tools([lookup]).invoke("q", cached_content=name)
     assert "lookup" in str(err.value) and "codeExecution" in str(err.value)
@@ -241,7 +250,7 @@ def test_tools_differing_from_cache_are_refused(
 def test_other_model_is_refused(
     server: GeminiTestServer, make_llm: Callable[..., ChatGeminiCodeExecution]
 ) -> None:
-    name = make_llm().create_cache(cached_messages())
+    name = create_cache(make_llm(), cached_messages())
     with pytest.raises(InvalidMessageError, match=r"gemini-2\.5-pro"):
         make_llm(model="gemini-2.5-pro").invoke("q", cached_content=name)
     assert generate_requests(server) == []
@@ -271,8 +280,8 @@ def test_deleted_cache_is_refused(
     server: GeminiTestServer, make_llm: Callable[..., ChatGeminiCodeExecution]
 ) -> None:
     llm = make_llm()
-    name = llm.create_cache(cached_messages())
-    llm.delete_cache(name)
+    name = create_cache(llm, cached_messages())
+    delete_cache(llm, name)
     with pytest.raises(InvalidMessageError, match="does not exist"):
         llm.invoke("q", cached_content=name)
     assert generate_requests(server) == []
@@ -303,7 +312,7 @@ def test_expired_cache_answers_gone(
     from langchain_gemini_codeexec import GeminiAPIError
 
     llm = make_llm()
-    name = llm.create_cache(cached_messages(), ttl=60)
+    name = create_cache(llm, cached_messages(), ttl=60)
     server.caches.advance(61)
     with pytest.raises(GeminiAPIError) as err:
         llm.invoke("q", cached_content=name)
@@ -314,7 +323,7 @@ def test_history_that_is_not_the_cached_prefix_is_sent_whole(
     server: GeminiTestServer, make_llm: Callable[..., ChatGeminiCodeExecution]
 ) -> None:
     llm = make_llm()
-    name = llm.create_cache(cached_messages())
+    name = create_cache(llm, cached_messages())
     server.enqueue(answer())
     msgs = [HumanMessage("other"), AIMessage("fine"), HumanMessage("q")]
     llm.invoke(msgs, cached_content=name)
@@ -378,7 +387,7 @@ async def test_cache_past_its_expiry_is_refused_before_generating(
     from langchain_gemini_codeexec._core import caches as _caching
 
     llm = ask.model()
-    name = llm.create_cache(cached_messages(), ttl=60)
+    name = create_cache(llm, cached_messages(), ttl=60)
     record = _caching.record(name)
     assert record is not None
     record.expire_at = 0.0  # our clock says it ran out; Gemini is asked, and says gone

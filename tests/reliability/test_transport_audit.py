@@ -28,6 +28,7 @@ from typing import Any
 import pytest
 
 from langchain_gemini_codeexec import GeminiCodeExecutionTool
+from langchain_gemini_codeexec.batch import asubmit_batch, submit_batch
 from langchain_gemini_codeexec.errors import (
     GeminiCodeExecutionError,
     GeminiRedirectError,
@@ -124,9 +125,9 @@ def test_an_unreadable_files_api_answer_is_typed_in_a_file_batch(
     llm = make_llm(no_upload_url, path, max_retries=0)
     with pytest.raises(IncompleteResponseError, match="could not be read"):
         if path in SYNC_PATHS:
-            llm.submit_batch(["a", "b"], input_mode="file")
+            submit_batch(llm, ["a", "b"], input_mode="file")
         else:
-            asyncio.run(llm.asubmit_batch(["a", "b"], input_mode="file"))
+            asyncio.run(asubmit_batch(llm, ["a", "b"], input_mode="file"))
 
 
 @pytest.mark.parametrize("path", PATHS)
@@ -136,9 +137,9 @@ def test_timeout_bounds_a_file_batch_upload(server: GeminiTestServer, path: str)
     start = time.perf_counter()
     with pytest.raises(GeminiTimeoutError):
         if path in SYNC_PATHS:
-            llm.submit_batch(["a", "b"], input_mode="file")
+            submit_batch(llm, ["a", "b"], input_mode="file")
         else:
-            asyncio.run(llm.asubmit_batch(["a", "b"], input_mode="file"))
+            asyncio.run(asubmit_batch(llm, ["a", "b"], input_mode="file"))
     elapsed = time.perf_counter() - start
     assert elapsed < 0.5 + 1.5, elapsed  # far less than the server's 5 s
 

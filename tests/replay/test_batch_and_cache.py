@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from langchain_gemini_codeexec import ChatGeminiCodeExecution, GeminiCodeExecutionTool
+from langchain_gemini_codeexec.batch import asubmit_batch, submit_batch
 from langchain_gemini_codeexec.testing import GeminiTestServer, ScriptedGemini
 
 KEY = "AIzaSyBq7Xk2Lm9Rt4Vw8Yz1Cd5Fg3Hj6Np0Qs8Ux"
@@ -29,14 +30,14 @@ def _llm(base_url: str) -> ChatGeminiCodeExecution:
 def _batch(base_url: str) -> list[list[tuple[str, str]]]:
     out = []
     for mode in ("inline", "file"):
-        job = _llm(base_url).submit_batch(QUESTIONS, input_mode=mode)
+        job = submit_batch(_llm(base_url), QUESTIONS, input_mode=mode)
         job.poll_until_done(**FAST)
         out.append([(r.key, r.message.text if r.message else repr(r.error)) for r in job.results()])
     return out
 
 
 async def _abatch(base_url: str) -> list[tuple[str, str]]:
-    job = await _llm(base_url).asubmit_batch(QUESTIONS)
+    job = await asubmit_batch(_llm(base_url), QUESTIONS)
     await job.apoll_until_done(**FAST)
     return [(r.key, r.message.text if r.message else repr(r.error)) async for r in job.aresults()]
 
@@ -105,8 +106,8 @@ def test_a_changed_batch_request_is_not_replayed(tmp_path: Path) -> None:
         GeminiTestServer(responder=ScriptedGemini()) as upstream,
         GeminiTestServer(cassette=path, record=True, upstream=upstream.base_url) as recorder,
     ):
-        _llm(recorder.base_url).submit_batch(QUESTIONS)
+        submit_batch(_llm(recorder.base_url), QUESTIONS)
     with GeminiTestServer(cassette=path) as replay, pytest.raises(Exception) as info:
-        _llm(replay.base_url).submit_batch([*QUESTIONS, "And 5 - 1?"])
+        submit_batch(_llm(replay.base_url), [*QUESTIONS, "And 5 - 1?"])
     assert "was not recorded" in str(info.value)
     assert "batch.inputConfig.requests.requests[2]" in str(info.value)

@@ -19,6 +19,7 @@ import pytest
 
 from langchain_gemini_codeexec import GeminiCodeExecutionTool
 from langchain_gemini_codeexec._sandbox import file_cache as _file_cache
+from langchain_gemini_codeexec.caching import get_cache, update_cache
 from langchain_gemini_codeexec.testing import GeminiTestServer, Reply, response, text
 
 ROWS = "".join(f"2024-01-{i % 28 + 1:02d},north,{i},{i * 1.5:.2f}\n" for i in range(400))
@@ -322,7 +323,7 @@ def test_vertex_paths_and_names(server: GeminiTestServer, data_dir: Path) -> Non
     server.enqueue(response(text("ok")))
     llm.invoke("q3", cached_content=short)
     assert server.last_request.body["cachedContent"] == name
-    llm.update_cache(short, ttl=120)
+    update_cache(llm, short, ttl=120)
     assert server.last_request.path == f"/v1beta1/{name}" and server.last_request.method == "PATCH"
     llm.genai_client.close()
 
@@ -347,9 +348,9 @@ def test_sync_http_clients(
         call(tool, f"q{i}", ["sales.csv"])
     assert kinds(server) == ["countTokens", "create"] + ["generateContent"] * 3
     name = server.caches.created[0].name
-    tool.llm.update_cache(name, ttl=90)
+    update_cache(tool.llm, name, ttl=90)
     assert server.last_request.body == {"ttl": "90s"}
-    assert tool.llm.get_cache(name)["name"] == name
+    assert get_cache(tool.llm, name)["name"] == name
     assert tool.delete_file_caches() == [name] and not server.caches.live()
 
 
