@@ -282,7 +282,7 @@ def test_request_counts(server: GeminiTestServer, llm: ChatGeminiCodeExecution) 
 def test_auto_mode_switches_to_a_file_past_the_inline_limit(
     server: GeminiTestServer, llm: ChatGeminiCodeExecution, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from langchain_gemini_codeexec import batch
+    from langchain_gemini_codeexec.batch import _submit as batch
 
     submit_batch(llm, ["short"])
     assert "requests" in server.last_request.body["batch"]["inputConfig"]
