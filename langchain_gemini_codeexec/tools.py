@@ -42,7 +42,8 @@ from langchain_gemini_codeexec.errors import (
     IncompleteResponseError,
     InvalidMessageError,
 )
-from langchain_gemini_codeexec.report import CodeExecutionReport, _cut
+from langchain_gemini_codeexec.report import CodeExecutionReport
+from langchain_gemini_codeexec.report._render import cut
 
 DEFAULT_NAME = "gemini_code_execution"
 DEFAULT_DESCRIPTION = (
@@ -334,7 +335,7 @@ def _bounded(exc: ToolException, limit: int | None) -> ToolException:
     text = str(exc)
     if limit is None or len(text) <= limit:
         return exc
-    return ToolException(_cut(text, limit, "error"))
+    return ToolException(cut(text, limit, "error"))
 
 
 def _tool_error(name: str, exc: GeminiCodeExecutionError) -> ToolException:
