@@ -23,7 +23,6 @@ from pathlib import Path
 
 from langchain_gemini_codeexec import ChatGeminiCodeExecution, CodeExecutionReport
 from langchain_gemini_codeexec.testing import (
-    SUM_OF_PRIMES_PROMPT,
     GeminiTestServer,
     Reply,
     code,
@@ -35,6 +34,7 @@ from langchain_gemini_codeexec.testing import (
     text,
     usage,
 )
+from langchain_gemini_codeexec.testing.demo import SUM_OF_PRIMES_PROMPT
 
 QUESTION = f"{SUM_OF_PRIMES_PROMPT} Then plot the primes against their position as a chart."
 

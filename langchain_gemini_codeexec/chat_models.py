@@ -742,7 +742,8 @@ class ChatGeminiCodeExecution(BaseChatModel, GenerationOptions):
 
     # --- tools and structured output -----------------------------------------------------
 
-    def bind(self, **kwargs: Any) -> Any:  # the base class's binding type varies by version
+    # The base returns its private `_ChatModelBinding`; ours passes bound options to features.
+    def bind(self, **kwargs: Any) -> GeminiBinding:  # type: ignore[override]
         """Bind call options (`temperature=...`, `tools=...`), validated now, not at the call."""
         call = {k: v for k, v in kwargs.items() if k != "stop"}
         self._resolve_options(kwargs.get("stop"), call)

@@ -246,7 +246,7 @@ class GeminiCodeExecutionTool(BaseTool):
         try:
             return self._answer(task, files, run_manager)
         except ToolException as exc:  # the agent reads it: bounded like run output
-            raise _bounded(exc, self.max_output_chars) from exc.__cause__
+            raise _cut_error(exc, self.max_output_chars) from exc.__cause__
 
     async def _arun(
         self,
@@ -257,7 +257,7 @@ class GeminiCodeExecutionTool(BaseTool):
         try:
             return await self._aanswer(task, files, run_manager)
         except ToolException as exc:
-            raise _bounded(exc, self.max_output_chars) from exc.__cause__
+            raise _cut_error(exc, self.max_output_chars) from exc.__cause__
 
     def _answer(
         self,
@@ -329,7 +329,7 @@ class GeminiCodeExecutionTool(BaseTool):
         return names
 
 
-def _bounded(exc: ToolException, limit: int | None) -> ToolException:
+def _cut_error(exc: ToolException, limit: int | None) -> ToolException:
     """`exc` with its message cut to `limit` characters like run output: the agent reads
     it (a proxy's 1 MB error page must not become a 1 MB ToolMessage)."""
     text = str(exc)

@@ -28,10 +28,12 @@ For conversations of many turns (agent loops, standard test suites), pass
 for arithmetic) and refuses what Gemini refuses, with Gemini's 400.
 """
 
+import warnings
+from typing import Any
+
 from ._batch import BatchScript
 from ._env import has_gemini_credentials
 from ._replies import (
-    SUM_OF_PRIMES_PROMPT,
     Reply,
     blocked,
     code,
@@ -39,7 +41,6 @@ from ._replies import (
     function_call,
     image,
     merge_chunks,
-    recorded_sum_of_primes,
     response,
     result,
     sse_event,
@@ -51,7 +52,6 @@ from ._scripted import ScriptedGemini
 from ._server import GeminiTestServer, RecordedRequest, UploadedFile, b64decode_any
 
 __all__ = [
-    "SUM_OF_PRIMES_PROMPT",
     "BatchScript",
     "GeminiTestServer",
     "RecordedRequest",
@@ -66,7 +66,6 @@ __all__ = [
     "has_gemini_credentials",
     "image",
     "merge_chunks",
-    "recorded_sum_of_primes",
     "response",
     "result",
     "sse_event",
@@ -74,3 +73,19 @@ __all__ = [
     "text",
     "usage",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # Deprecated: the demo data moved to `testing.demo` (removed from here in 0.3).
+    if name in ("SUM_OF_PRIMES_PROMPT", "recorded_sum_of_primes"):
+        from . import demo
+
+        new = "sum_of_primes_chunks" if name == "recorded_sum_of_primes" else name
+        warnings.warn(
+            f"langchain_gemini_codeexec.testing.{name} is deprecated; use "
+            f"langchain_gemini_codeexec.testing.demo.{new}",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return getattr(demo, new)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -2,7 +2,7 @@
 
 The cassette `cassettes/test_recorded_pipeline/test_my_pipeline.json` was recorded through
 the `gemini_cassette` fixture from a stand-in Gemini (a loopback `GeminiTestServer`
-answering with `recorded_sum_of_primes()`; its address is the cassette's `upstream`), since
+answering with `sum_of_primes_chunks()`; its address is the cassette's `upstream`), since
 this repository's CI has no Gemini credentials. Recording it from real Gemini is the same
 command with a real key and no `--gemini-upstream`:
 `GOOGLE_API_KEY=... pytest tests/examples/test_recorded_pipeline.py --gemini-record-mode=all`.

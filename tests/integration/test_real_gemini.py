@@ -20,7 +20,7 @@ import pytest
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage
 
 from langchain_gemini_codeexec import ChatGeminiCodeExecution
-from langchain_gemini_codeexec.testing import SUM_OF_PRIMES_PROMPT
+from langchain_gemini_codeexec.testing.demo import SUM_OF_PRIMES_PROMPT
 from langchain_gemini_codeexec.testing.pytest_plugin import GeminiCassette
 
 pytestmark = [

@@ -21,7 +21,6 @@ from google.genai import errors, types
 
 from langchain_gemini_codeexec._transport import sdk as _sdk
 from langchain_gemini_codeexec.testing import (
-    SUM_OF_PRIMES_PROMPT,
     GeminiTestServer,
     RecordedRequest,
     Reply,
@@ -30,13 +29,13 @@ from langchain_gemini_codeexec.testing import (
     function_call,
     image,
     merge_chunks,
-    recorded_sum_of_primes,
     response,
     result,
     stream_chunks,
     text,
     usage,
 )
+from langchain_gemini_codeexec.testing.demo import SUM_OF_PRIMES_PROMPT, sum_of_primes_chunks
 
 MODEL = "gemini-2.5-flash"
 TRANSPORT_ERRORS = (httpx.TransportError, httpx2.TransportError, aiohttp.ClientError)
@@ -185,9 +184,9 @@ def test_model_parts_of_history(server: GeminiTestServer, client: genai.Client) 
 
 
 def test_stream_sync(server: GeminiTestServer, client: genai.Client) -> None:
-    server.enqueue(Reply.stream(recorded_sum_of_primes()))
+    server.enqueue(Reply.stream(sum_of_primes_chunks()))
     chunks = list(client.models.generate_content_stream(model=MODEL, contents=SUM_OF_PRIMES_PROMPT))
-    assert len(chunks) == len(recorded_sum_of_primes())
+    assert len(chunks) == len(sum_of_primes_chunks())
     parts = [p for c in chunks for p in _parts(c)]
     assert any(p.executable_code for p in parts)
     outputs = [p.code_execution_result.output for p in parts if p.code_execution_result]
@@ -590,7 +589,7 @@ def test_stream_chunks_and_merge() -> None:
 
 
 def test_recorded_sum_of_primes_is_true() -> None:
-    whole = merge_chunks(recorded_sum_of_primes())
+    whole = merge_chunks(sum_of_primes_chunks())
     parts = whole["candidates"][0]["content"]["parts"]
     out = next(p["codeExecutionResult"]["output"] for p in parts if "codeExecutionResult" in p)
     primes = eval(out.split("\n")[0].removeprefix("primes="))

@@ -17,19 +17,18 @@ from langchain_core.messages import AIMessageChunk
 
 from langchain_gemini_codeexec import ChatGeminiCodeExecution, IncompleteResponseError
 from langchain_gemini_codeexec.testing import (
-    SUM_OF_PRIMES_PROMPT,
     GeminiTestServer,
     Reply,
     code,
     function_call,
     image,
-    recorded_sum_of_primes,
     response,
     result,
     stream_chunks,
     text,
     usage,
 )
+from langchain_gemini_codeexec.testing.demo import SUM_OF_PRIMES_PROMPT, sum_of_primes_chunks
 from tests.support import aggregate, as_message, assert_plain_json, strip_index
 
 STREAM_MODES = ["stream", "astream-aiohttp", "astream-httpx2", "astream-httpx"]
@@ -196,7 +195,7 @@ async def test_aggregate_equals_invoke(server: GeminiTestServer, ask: Any, name:
 
 @streaming
 async def test_recorded_sum_of_primes(server: GeminiTestServer, ask: Any) -> None:
-    server.enqueue(Reply.stream(recorded_sum_of_primes()))
+    server.enqueue(Reply.stream(sum_of_primes_chunks()))
     answer = await ask(ask.model(), SUM_OF_PRIMES_PROMPT)
     msg = answer.message
     assert "5117" in msg.text

@@ -28,15 +28,14 @@ from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage
 from langchain_gemini_codeexec import ChatGeminiCodeExecution, GeminiCodeExecutionTool
 from langchain_gemini_codeexec.errors import GeminiAPIError, GeminiConnectionError
 from langchain_gemini_codeexec.testing import (
-    SUM_OF_PRIMES_PROMPT,
     GeminiTestServer,
     RecordedRequest,
     Reply,
-    recorded_sum_of_primes,
     response,
     stream_chunks,
     text,
 )
+from langchain_gemini_codeexec.testing.demo import SUM_OF_PRIMES_PROMPT, sum_of_primes_chunks
 from tests.support import (
     ASYNC_TRANSPORTS,
     PATHS,
@@ -63,7 +62,7 @@ def stand_in(req: RecordedRequest) -> Reply:
     if ECHO in req.text:
         said = req.text.split(ECHO, 1)[1]
         return Reply.stream(stream_chunks(response(text(f"You said: {said}"))))
-    return Reply.stream(recorded_sum_of_primes())
+    return Reply.stream(sum_of_primes_chunks())
 
 
 async def call(llm: ChatGeminiCodeExecution, mode: str, prompt: str) -> tuple[AIMessage, int]:
@@ -234,12 +233,12 @@ def test_a_stream_is_recorded_as_its_events(recording: Recording) -> None:
     assert len(streams) == 1 + len(ASYNC)  # stream and astream on each async transport
     for interaction in streams:
         assert interaction["request"]["query"] == {"alt": "sse"}
-        assert interaction["response"]["events"] == recorded_sum_of_primes()
+        assert interaction["response"]["events"] == sum_of_primes_chunks()
 
 
 def test_a_stream_is_forwarded_event_by_event(tmp_path: Path) -> None:
     """The first chunk reaches the client while the stand-in is still holding the second."""
-    chunks = recorded_sum_of_primes()[:2]
+    chunks = sum_of_primes_chunks()[:2]
     with GeminiTestServer() as upstream:
         upstream.enqueue(Reply.stream(chunks, chunk_delay=60))
         with GeminiTestServer(
@@ -318,7 +317,7 @@ def test_a_stream_replays_as_a_stream(recording: Recording, replay: GeminiTestSe
             if line.startswith("data: "):
                 events.append(json.loads(line[6:]))
     assert body["contents"][0]["parts"][0]["text"] in json.dumps(replay.requests[0].body)
-    assert events == recorded_sum_of_primes()
+    assert events == sum_of_primes_chunks()
 
 
 def recorded_request_body(recording: Recording, mode: str) -> bytes:
@@ -441,7 +440,7 @@ def test_repeats_take_the_next_recorded_answer_then_the_last_again(tmp_path: Pat
 
 def test_a_broken_stream_replays_broken(tmp_path: Path) -> None:
     path = tmp_path / "c.json"
-    chunks = recorded_sum_of_primes()
+    chunks = sum_of_primes_chunks()
     with GeminiTestServer() as upstream:
         upstream.enqueue(Reply.stream(chunks, reset_after=2))
         with GeminiTestServer(cassette=path, record=True, upstream=upstream.base_url) as rec:
@@ -657,3 +656,17 @@ def test_redaction_leaves_ordinary_answers_alone(tmp_path: Path, key: str) -> No
     assert key not in path.read_text() or len(key) < 8
     with GeminiTestServer(cassette=path) as server:
         assert llm_at(server.base_url, key="dummy-key").invoke("hi").text == said
+
+
+def test_the_demo_names_moved_to_testing_demo_and_the_old_ones_warn() -> None:
+    import langchain_gemini_codeexec.testing as testing
+    from langchain_gemini_codeexec.testing import demo
+
+    assert "SUM_OF_PRIMES_PROMPT" not in testing.__all__
+    assert "recorded_sum_of_primes" not in testing.__all__
+    with pytest.warns(DeprecationWarning, match=r"testing\.demo\.SUM_OF_PRIMES_PROMPT"):
+        assert testing.SUM_OF_PRIMES_PROMPT == demo.SUM_OF_PRIMES_PROMPT
+    with pytest.warns(DeprecationWarning, match=r"testing\.demo\.sum_of_primes_chunks"):
+        assert testing.recorded_sum_of_primes() == demo.sum_of_primes_chunks()
+    with pytest.raises(AttributeError):
+        testing.no_such_name  # noqa: B018
