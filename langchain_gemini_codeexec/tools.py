@@ -24,13 +24,9 @@ from langchain_gemini_codeexec._core import caches as _caching
 from langchain_gemini_codeexec._core import checks as _checks
 from langchain_gemini_codeexec._sandbox import describe as _describe
 from langchain_gemini_codeexec._sandbox import file_cache as _file_cache
-from langchain_gemini_codeexec._sandbox.files import (
-    FileCatalog,
-    FileSource,
-    LoadedFile,
-    afile_block,
-    file_block,
-)
+from langchain_gemini_codeexec._sandbox.catalog import FileCatalog
+from langchain_gemini_codeexec._sandbox.names import FileSource, LoadedFile
+from langchain_gemini_codeexec._sandbox.upload import afile_block, file_block
 from langchain_gemini_codeexec.caching import adelete_cache, delete_cache
 from langchain_gemini_codeexec.chat_models import ChatGeminiCodeExecution
 from langchain_gemini_codeexec.errors import (

@@ -15,15 +15,15 @@ import stat
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
-from langchain_gemini_codeexec._sandbox.files import (
+from langchain_gemini_codeexec._sandbox.catalog import FileCatalog
+from langchain_gemini_codeexec._sandbox.names import (
     MAX_LISTED_NAMES,
     URI_SCHEMES,
-    FileCatalog,
     FileSource,
     LoadedFile,
     printable,
 )
-from langchain_gemini_codeexec._sandbox.files import listing as bounded_listing
+from langchain_gemini_codeexec._sandbox.names import listing as bounded_listing
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 _HEADER_CHARS = 300
@@ -102,7 +102,7 @@ def _head(source: FileSource | Path) -> tuple[int, bytes] | None:
 
 def listing(catalog: FileCatalog, names: Sequence[str]) -> str:
     """Each name with its type and size (and a CSV's header), for the tool description;
-    bounded like any listing the agent reads (`_sandbox_files.listing`)."""
+    bounded like any listing the agent reads (`names.listing`)."""
     items = []
     for name in names[:MAX_LISTED_NAMES]:
         source: FileSource | Path | None = catalog.mapping.get(name)

@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from langchain_gemini_codeexec._core import caches as _caching
-from langchain_gemini_codeexec._sandbox.files import LoadedFile, afile_block, file_block
+from langchain_gemini_codeexec._sandbox.names import LoadedFile
+from langchain_gemini_codeexec._sandbox.upload import afile_block, file_block
 from langchain_gemini_codeexec._transport.single_flight import SingleFlight
 from langchain_gemini_codeexec.errors import GeminiAPIError
 

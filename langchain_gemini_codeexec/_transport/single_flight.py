@@ -1,7 +1,7 @@
 """One running `make` per key, shared by every thread and asyncio task that asks meanwhile.
 
 Used for work that must happen once however many calls need it at the same moment: a
-Files API upload per content hash (`_sandbox_files.UploadCache`) and a context cache per
+Files API upload per content hash (`_sandbox.upload.UploadCache`) and a context cache per
 key (`_file_cache.FileCacheStore`). A `concurrent.futures.Future` carries the result, so
 threads wait on it directly and tasks await it through `asyncio.wrap_future`. An owner
 that is cancelled (or interrupted) cancels the future and a waiter takes over; any other

@@ -20,7 +20,7 @@ from langchain_core.messages import ToolMessage
 from langchain_core.tools import ToolException
 
 from langchain_gemini_codeexec import CodeExecutionReport, GeminiCodeExecutionTool
-from langchain_gemini_codeexec._sandbox.files import MAX_LISTED_NAMES, MAX_LISTING_CHARS
+from langchain_gemini_codeexec._sandbox.names import MAX_LISTED_NAMES, MAX_LISTING_CHARS
 from langchain_gemini_codeexec.testing import (
     GeminiTestServer,
     Reply,

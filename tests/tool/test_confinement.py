@@ -22,11 +22,11 @@ from typing import Any
 import pytest
 from langchain_core.tools import ToolException
 
-from langchain_gemini_codeexec._sandbox.files import (
-    DESCRIPTOR_WALK,
+from langchain_gemini_codeexec._sandbox.catalog import FileCatalog
+from langchain_gemini_codeexec._sandbox.confine import DESCRIPTOR_WALK
+from langchain_gemini_codeexec._sandbox.names import (
     MAX_LISTED_NAMES,
     MAX_LISTING_CHARS,
-    FileCatalog,
     listing,
     name_problem,
 )
@@ -452,7 +452,7 @@ def test_swap_race_soak(tmp_path: Path, kind: str) -> None:
 def test_path_fallback_keeps_the_rules(
     box: Path, monkeypatch: pytest.MonkeyPatch, name: str, outcome: bytes | str
 ) -> None:
-    from langchain_gemini_codeexec._sandbox import files as _sandbox_files
+    from langchain_gemini_codeexec._sandbox import catalog as _sandbox_files
 
     monkeypatch.setattr(_sandbox_files, "DESCRIPTOR_WALK", False)
     cat = FileCatalog(box, None, LIMIT)
@@ -465,7 +465,7 @@ def test_path_fallback_keeps_the_rules(
 def test_path_fallback_refuses_a_file_swapped_after_the_check(
     box: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from langchain_gemini_codeexec._sandbox import files as _sandbox_files
+    from langchain_gemini_codeexec._sandbox import catalog as _sandbox_files
 
     monkeypatch.setattr(_sandbox_files, "DESCRIPTOR_WALK", False)
     opened = os.open
