@@ -11,6 +11,8 @@
 - `path`: one model per HTTP path (`PATHS`), built with `support.path_llm`.
 - `make_tool`, `close_async`: the tool and models whose async sessions close on the
   test's own loop.
+- `example_mode`: an example script run in this process (fast) and, in the slow set, in a
+  fresh interpreter as a user runs it (`support.run_example`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from langchain_gemini_codeexec.testing import GeminiTestServer
 from tests.support import (
     API_KEY,
     ASYNC_TRANSPORTS,
+    EXAMPLE_MODES,
     PATHS,
     SYNC_TRANSPORTS,
     TRANSPORT_MODES,
@@ -160,3 +163,8 @@ async def close_async() -> AsyncIterator[list[ChatGeminiCodeExecution]]:
     yield models
     for model in models:
         await aclose_model(model)
+
+
+@pytest.fixture(params=EXAMPLE_MODES)
+def example_mode(request: pytest.FixtureRequest) -> str:
+    return str(request.param)

@@ -11,9 +11,17 @@ on aiohttp (its choice whenever aiohttp is importable), httpx2 or httpx.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import io
 import json
+import logging
+import os
+import runpy
+import subprocess
+import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -334,3 +342,67 @@ async def call_in_mode(runnable: Runnable[Any, Any], value: Any, mode: str, **kw
     total = aggregate(outputs)
     assert total.chunk_position == "last"
     return as_message(total)
+
+
+# --- examples ----------------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+CREDENTIALS = ("GOOGLE_API_KEY", "GEMINI_API_KEY", "GOOGLE_GENAI_USE_VERTEXAI")
+# How an example test runs the script: in this process (fast) or in a fresh interpreter as
+# a user runs it (slow: ~2 s of imports each; `.ci/run` runs the slow set too).
+EXAMPLE_MODES = ("in-process", pytest.param("subprocess", marks=pytest.mark.slow))
+
+
+@dataclass
+class Ran:
+    """What a run of an example printed, and its exit status."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_example(
+    mode: str, script: Path, cwd: Path, *args: str, env: dict[str, str] | None = None
+) -> Ran:
+    """Run `script` offline (no credentials; `env` added) with `args`, from `cwd`.
+
+    In process: `runpy` with `__name__ == "__main__"`, stdout, stderr and log records
+    captured; cwd, argv, environment and logger levels are restored afterwards.
+    """
+    if mode == "subprocess":
+        full_env = {k: v for k, v in os.environ.items() if k not in CREDENTIALS}
+        done = subprocess.run(
+            [sys.executable, str(script), *args],
+            cwd=cwd,
+            env={**full_env, **(env or {})},
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+        return Ran(done.returncode, done.stdout, done.stderr)
+    assert mode == "in-process", mode
+    out, err = io.StringIO(), io.StringIO()
+    handler = logging.StreamHandler(err)
+    root = logging.getLogger()
+    levels = {name: logging.getLogger(name).level for name in logging.root.manager.loggerDict}
+    code: Any = 0
+    with pytest.MonkeyPatch.context() as patch:
+        for name in CREDENTIALS:
+            patch.delenv(name, raising=False)
+        for name, value in (env or {}).items():
+            patch.setenv(name, value)
+        patch.chdir(cwd)
+        patch.setattr(sys, "argv", [str(script), *args])
+        root.addHandler(handler)
+        try:
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                runpy.run_path(str(script), run_name="__main__")
+        except SystemExit as stop:
+            code = stop.code
+        finally:
+            root.removeHandler(handler)
+            for name in list(logging.root.manager.loggerDict):
+                logging.getLogger(name).setLevel(levels.get(name, logging.NOTSET))
+    returncode = code if isinstance(code, int) else (0 if code is None else 1)
+    return Ran(returncode, out.getvalue(), err.getvalue())

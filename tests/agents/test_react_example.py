@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import importlib.util
-import os
 import statistics
-import subprocess
-import sys
 from pathlib import Path
 from types import ModuleType
 
 from langchain_gemini_codeexec import ChatGeminiCodeExecution
 from langchain_gemini_codeexec.testing import GeminiTestServer
+from tests.support import run_example
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "react_agent.py"
@@ -25,17 +23,8 @@ def load_example() -> ModuleType:
     return module
 
 
-def test_the_example_runs_offline_and_says_so(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if k not in ("GOOGLE_API_KEY", "GEMINI_API_KEY")}
-    env.pop("GOOGLE_GENAI_USE_VERTEXAI", None)
-    done = subprocess.run(
-        [sys.executable, str(EXAMPLE)],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+def test_the_example_runs_offline_and_says_so(example_mode: str, tmp_path: Path) -> None:
+    done = run_example(example_mode, EXAMPLE, tmp_path)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0].startswith("Using the offline Gemini endpoint")

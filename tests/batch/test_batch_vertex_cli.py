@@ -285,6 +285,7 @@ def test_split_lines_is_independent_of_chunking(lines: list[bytes], sizes: list[
     assert got == expected or (got == expected[:-1] and not expected[-1].strip())
 
 
+@pytest.mark.slow  # a fresh interpreter: ~2 s of imports
 def test_the_module_runs_as_a_command() -> None:
     import subprocess
     import sys

@@ -2,25 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support import ROOT, run_example
 
 
-def test_bulk_analysis_runs_offline_and_says_so(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if k not in ("GOOGLE_API_KEY", "GEMINI_API_KEY")}
-    env.pop("GOOGLE_GENAI_USE_VERTEXAI", None)
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "examples" / "bulk_analysis.py")],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+def test_bulk_analysis_runs_offline_and_says_so(example_mode: str, tmp_path: Path) -> None:
+    done = run_example(example_mode, ROOT / "examples" / "bulk_analysis.py", tmp_path)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0].startswith("Using the offline Gemini endpoint")

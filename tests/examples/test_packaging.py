@@ -50,6 +50,7 @@ def test_readme_links_are_absolute() -> None:
     assert [link for link in relative if not link.startswith("data:")] == []
 
 
+@pytest.mark.slow  # builds both in a fresh interpreter
 def test_sdist_and_wheel(tmp_path: Path) -> None:
     pytest.importorskip("hatchling")
     done = subprocess.run(

@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support import ROOT, run_example
+
+QUICKSTART = ROOT / "examples" / "quickstart.py"
 
 
-def test_quickstart_runs_offline_and_says_so(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if k not in ("GOOGLE_API_KEY", "GEMINI_API_KEY")}
-    env.pop("GOOGLE_GENAI_USE_VERTEXAI", None)
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "examples" / "quickstart.py")],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+def test_quickstart_runs_offline_and_says_so(example_mode: str, tmp_path: Path) -> None:
+    done = run_example(example_mode, QUICKSTART, tmp_path)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0].startswith("Using the offline Gemini endpoint")
@@ -29,17 +19,11 @@ def test_quickstart_runs_offline_and_says_so(tmp_path: Path) -> None:
     assert "5117" in done.stdout.split("Answer:")[1]
 
 
-def test_offline_flag_wins_over_a_stale_key_and_the_chart_is_saved(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if k != "GEMINI_API_KEY"}
-    env["GOOGLE_API_KEY"] = "stale-key-that-would-fail-0123456789"
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "examples" / "quickstart.py"), "--offline"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+def test_offline_flag_wins_over_a_stale_key_and_the_chart_is_saved(
+    example_mode: str, tmp_path: Path
+) -> None:
+    stale = {"GOOGLE_API_KEY": "stale-key-that-would-fail-0123456789"}
+    done = run_example(example_mode, QUICKSTART, tmp_path, "--offline", env=stale)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0].startswith("Using the offline Gemini endpoint (--offline): a scripted answer")

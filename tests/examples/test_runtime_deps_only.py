@@ -1,7 +1,9 @@
 """Every example runs with the runtime dependencies alone (`pip install .`).
 
 Each example runs in a fresh interpreter in which `langchain` and `langgraph` cannot be
-imported (as after `pip install .`, which installs neither), offline.
+imported (as after `pip install .`, which installs neither), offline: ~2 s of imports
+each, so in the slow set; every example also has a test of what it prints that runs
+in this process in the fast suite (`example_mode`).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ runpy.run_path(path, run_name="__main__")
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("example", EXAMPLES, ids=[e.name for e in EXAMPLES])
 def test_example_runs_without_langchain_or_langgraph(example: Path, tmp_path: Path) -> None:
     env = {

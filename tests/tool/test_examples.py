@@ -3,25 +3,13 @@
 from __future__ import annotations
 
 import csv
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-CREDENTIALS = ("GOOGLE_API_KEY", "GEMINI_API_KEY", "GOOGLE_GENAI_USE_VERTEXAI")
+from tests.support import ROOT, run_example
 
 
-def run_example(name: str, cwd: Path, *args: str) -> list[str]:
-    env = {k: v for k, v in os.environ.items() if k not in CREDENTIALS}
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "examples" / name), *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+def run(mode: str, name: str, cwd: Path, *args: str) -> list[str]:
+    done = run_example(mode, ROOT / "examples" / name, cwd, *args)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0].startswith(
@@ -30,9 +18,9 @@ def run_example(name: str, cwd: Path, *args: str) -> list[str]:
     return lines
 
 
-def test_csv_analysis_prints_numbers_and_saves_the_chart(tmp_path: Path) -> None:
+def test_csv_analysis_prints_numbers_and_saves_the_chart(example_mode: str, tmp_path: Path) -> None:
     out = tmp_path / "charts"
-    lines = run_example("csv_analysis.py", tmp_path, "--out", str(out))
+    lines = run(example_mode, "csv_analysis.py", tmp_path, "--out", str(out))
     stdout = "\n".join(lines)
     # The numbers come from the bundled CSV (the offline Gemini computed them from the
     # bytes the tool sent), so check them against the file here.
@@ -45,8 +33,8 @@ def test_csv_analysis_prints_numbers_and_saves_the_chart(tmp_path: Path) -> None
     assert f"chart saved to {chart}" in stdout
 
 
-def test_agent_with_retrieval_looks_up_then_computes(tmp_path: Path) -> None:
-    lines = run_example("agent_with_retrieval.py", tmp_path)
+def test_agent_with_retrieval_looks_up_then_computes(example_mode: str, tmp_path: Path) -> None:
+    lines = run(example_mode, "agent_with_retrieval.py", tmp_path)
     calls = [line for line in lines if line.startswith("[agent] calls")]
     assert [c.split("(")[0] for c in calls] == [
         "[agent] calls search_documents",
@@ -59,8 +47,8 @@ def test_agent_with_retrieval_looks_up_then_computes(tmp_path: Path) -> None:
     assert f"{change:+.2f}%" in final and f"{per_2024:,.2f}" in final
 
 
-def test_multi_step_workflow_uses_the_report(tmp_path: Path) -> None:
-    lines = run_example("multi_step_workflow.py", tmp_path, "--out", str(tmp_path / "out"))
+def test_multi_step_workflow_uses_the_report(example_mode: str, tmp_path: Path) -> None:
+    lines = run(example_mode, "multi_step_workflow.py", tmp_path, "--out", str(tmp_path / "out"))
     steps = [line.split("]")[0] + "]" for line in lines if line.startswith("[")]
     assert steps == ["[describe_data]", "[compute]", "[check]", "[summarize]"]
     stdout = "\n".join(lines)
@@ -69,9 +57,11 @@ def test_multi_step_workflow_uses_the_report(tmp_path: Path) -> None:
     assert "2 code run(s) in 1 attempt(s)" in stdout
 
 
-def test_dataset_session_caches_the_csv_once_and_bills_it_from_cache(tmp_path: Path) -> None:
+def test_dataset_session_caches_the_csv_once_and_bills_it_from_cache(
+    example_mode: str, tmp_path: Path
+) -> None:
     out = tmp_path / "session"
-    lines = run_example("dataset_session.py", tmp_path, "--out", str(out))
+    lines = run(example_mode, "dataset_session.py", tmp_path, "--out", str(out))
     rows = [line.split() for line in lines if line[:2].strip().isdigit()]
     assert [int(r[0]) for r in rows] == list(range(1, 11))
     full = [int(r[1].replace(",", "")) for r in rows]
