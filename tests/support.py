@@ -29,6 +29,8 @@ import httpx2
 import pytest
 from google import genai
 from google.genai import types
+from hypothesis import HealthCheck, given, settings
+from hypothesis.strategies import SearchStrategy
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.runnables import Runnable
 
@@ -42,6 +44,7 @@ GEMINI_3 = "gemini-3-flash-preview"
 GEMINI_25 = "gemini-2.5-flash"
 
 MakeLLM = Callable[..., ChatGeminiCodeExecution]
+Test = Callable[..., None]
 MakeTool = Callable[..., GeminiCodeExecutionTool]
 
 # --- HTTP paths --------------------------------------------------------------------------
@@ -406,3 +409,34 @@ def run_example(
                 logging.getLogger(name).setLevel(levels.get(name, logging.NOTSET))
     returncode = code if isinstance(code, int) else (0 if code is None else 1)
     return Ran(returncode, out.getvalue(), err.getvalue())
+
+
+# --- property tests ----------------------------------------------------------------------
+
+
+def property_test(full: int, *strategies: SearchStrategy[Any]) -> Callable[[Test], Test]:
+    """`@given(*strategies)` as two tests: `[fast]` tries a tenth of `full` examples (at
+    least 10) in the fast suite, `[full]` (slow set) tries all `full` of them."""
+    budgets = (
+        pytest.param(max(10, full // 10), id="fast"),
+        pytest.param(full, id="full", marks=pytest.mark.slow),
+    )
+
+    def decorate(body: Test) -> Test:
+        @pytest.mark.parametrize("examples", budgets)
+        def test(examples: int) -> None:
+            # A fresh @given per run: hypothesis allows one @settings per test function.
+            check = settings(
+                max_examples=examples, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+            )(given(*strategies)(body))
+            check()
+
+        test.__name__, test.__qualname__, test.__doc__ = (
+            body.__name__,
+            body.__qualname__,
+            body.__doc__,
+        )
+        test.__module__ = body.__module__
+        return test
+
+    return decorate

@@ -23,11 +23,10 @@ from langchain_gemini_codeexec._mapping.streaming import StreamState
 from langchain_gemini_codeexec._mapping.to_gemini import messages_to_contents
 from langchain_gemini_codeexec.errors import GeminiCodeExecutionError, IncompleteResponseError
 from langchain_gemini_codeexec.testing import GeminiTestServer, Reply
-from tests.support import path_llm
+from tests.support import path_llm, property_test
 from tests.unit.strategies import parts as good_parts
 
 KNOWN = ("text", "executableCode", "codeExecutionResult", "inlineData", "fileData", "functionCall")
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 junk = st.recursive(
     st.none()
@@ -151,8 +150,7 @@ def _map(response: dict[str, Any]) -> AIMessage | None:
     return message
 
 
-@SETTINGS
-@given(responses())
+@property_test(150, responses())
 def test_any_response_maps_or_raises_a_typed_error(response: dict[str, Any]) -> None:
     message = _map(response)
     parts = _parts_of(response)
@@ -171,8 +169,7 @@ def test_any_response_maps_or_raises_a_typed_error(response: dict[str, Any]) -> 
             assert block["value"] == part  # kept whole
 
 
-@SETTINGS
-@given(st.lists(odd_parts, min_size=1, max_size=8))
+@property_test(150, st.lists(odd_parts, min_size=1, max_size=8))
 def test_unknown_parts_are_kept_and_sent_back(parts: list[Any]) -> None:
     response = {"candidates": [{"content": {"role": "model", "parts": parts}}], "responseId": "r"}
     message = _map(response)
@@ -190,8 +187,9 @@ def test_unknown_parts_are_kept_and_sent_back(parts: list[Any]) -> None:
         assert part in sent  # sent back exactly as it came
 
 
-@SETTINGS
-@given(st.lists(st.lists(good_parts | unknown_parts, max_size=3), min_size=1, max_size=5))
+@property_test(
+    150, st.lists(st.lists(good_parts | unknown_parts, max_size=3), min_size=1, max_size=5)
+)
 def test_well_formed_and_unknown_parts_round_trip_exactly(chunks: list[list[Any]]) -> None:
     parts = [p for chunk in chunks for p in chunk]
     response = {"candidates": [{"content": {"role": "model", "parts": parts}}], "responseId": "r"}
@@ -203,8 +201,7 @@ def test_well_formed_and_unknown_parts_round_trip_exactly(chunks: list[list[Any]
     assert contents[1] == {"role": "model", "parts": parts}
 
 
-@SETTINGS
-@given(st.lists(responses(), min_size=1, max_size=6))
+@property_test(150, st.lists(responses(), min_size=1, max_size=6))
 def test_any_chunk_sequence_streams_or_raises_a_typed_error(chunks: list[dict[str, Any]]) -> None:
     state = StreamState("gemini-test")
     received: list[AIMessageChunk] = []

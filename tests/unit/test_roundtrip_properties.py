@@ -7,7 +7,7 @@ import json
 import random
 from typing import Any
 
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import assume
 from hypothesis import strategies as st
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage
 
@@ -18,10 +18,10 @@ from langchain_gemini_codeexec._mapping.from_gemini import (
 )
 from langchain_gemini_codeexec._mapping.streaming import StreamState
 from langchain_gemini_codeexec._mapping.to_gemini import messages_to_contents
+from tests.support import property_test
 from tests.unit.strategies import parts, usages
 
 MODEL = "gemini-2.5-flash"
-PROPERTY = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _response(
@@ -47,8 +47,7 @@ def _sent_back(message: AIMessage) -> list[dict[str, Any]]:
     return model_parts
 
 
-@PROPERTY
-@given(st.lists(parts, min_size=1, max_size=8), st.none() | st.just("resp-7"))
+@property_test(300, st.lists(parts, min_size=1, max_size=8), st.none() | st.just("resp-7"))
 def test_any_part_sequence_goes_back_byte_for_byte(
     part_list: list[dict[str, Any]], rid: str | None
 ) -> None:
@@ -60,8 +59,7 @@ def test_any_part_sequence_goes_back_byte_for_byte(
     assert _sent_back(message) == part_list
 
 
-@PROPERTY
-@given(st.lists(parts, min_size=1, max_size=8))
+@property_test(300, st.lists(parts, min_size=1, max_size=8))
 def test_every_code_result_is_linked_to_a_call(part_list: list[dict[str, Any]]) -> None:
     blocks = parts_to_blocks(part_list, Linker(response_id="r"))
     call_ids: list[str] = []
@@ -123,8 +121,8 @@ def _strip_index(content: list[Any]) -> list[Any]:
     return [{k: v for k, v in b.items() if k != "index"} for b in content]
 
 
-@PROPERTY
-@given(
+@property_test(
+    300,
     st.lists(parts, min_size=1, max_size=8),
     st.none() | usages(),
     st.none() | st.just("resp-3"),
