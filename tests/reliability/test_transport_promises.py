@@ -128,8 +128,8 @@ def test_redirect_of_a_files_api_upload_is_not_followed(
 # --- 2. timeouts -------------------------------------------------------------------------
 
 TRICKLED = json.dumps(response(text("x" * 200))).encode()
-TIMEOUT = 0.6
-MARGIN = 0.6  # thread hand-off and a loaded machine; far less than one more trickle cycle
+TIMEOUT = 0.3  # short: 20 tests wait for it (the trickle would go on for 30 s)
+MARGIN = 0.6  # thread hand-off and a loaded machine
 
 
 def _warm(llm: ChatGeminiCodeExecution, server: GeminiTestServer, path: str) -> None:
@@ -180,14 +180,14 @@ def test_timeout_is_per_attempt(server: GeminiTestServer, path: str) -> None:
     """Two attempts that each time out take about two timeouts, then a typed error."""
     body = TRICKLED
     server.enqueue(Reply.trickle(body, 0.1), Reply.trickle(body, 0.1))
-    llm = make_llm(server.base_url, path, timeout=0.4, max_retries=1)
+    llm = make_llm(server.base_url, path, timeout=0.2, max_retries=1)
     start = time.perf_counter()
     error = call(llm, path, "invoke")
     elapsed = time.perf_counter() - start
     assert isinstance(error, GeminiTimeoutError), repr(error)
     assert "after 2 attempts" in str(error)
     assert len(server.model_requests) == 2
-    assert elapsed < 0.8 + 0.05 + 1.5  # two attempts, a short backoff, building the client
+    assert elapsed < 0.4 + 0.05 + 1.5  # two attempts, a short backoff, building the client
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -203,7 +203,7 @@ def test_huge_timeout_does_not_overflow(server: GeminiTestServer, path: str, mod
 @pytest.mark.parametrize("path", ["sync-httpx2", "sync-httpx", "async-aiohttp", "async-httpx"])
 def test_timeout_bounds_the_files_api_upload(server: GeminiTestServer, path: str) -> None:
     server.files_delay = 5.0
-    llm = make_llm(server.base_url, path, timeout=0.5, max_retries=0)
+    llm = make_llm(server.base_url, path, timeout=0.2, max_retries=0)
     tool = GeminiCodeExecutionTool(
         llm=llm, files={"big.csv": b"a,b\n" * 300}, inline_max_bytes=16, handle_tool_error=True
     )
@@ -212,7 +212,7 @@ def test_timeout_bounds_the_files_api_upload(server: GeminiTestServer, path: str
     content = tool.invoke(args) if path.startswith("sync") else asyncio.run(tool.ainvoke(args))
     elapsed = time.perf_counter() - start
     assert "did not answer in time" in str(content)
-    assert elapsed < 0.5 + 1.5, elapsed  # far less than the server's 5 s
+    assert elapsed < 0.2 + 1.5, elapsed  # far less than the server's 5 s
     assert server.model_requests == []
 
 
@@ -369,7 +369,7 @@ def test_connection_failures_are_langchain_standard_errors(
     error = call(llm, path, "invoke")
     assert isinstance(error, ModelConnectionError) and error.is_retryable, repr(error)
     server.enqueue(Reply.hang(5))
-    llm = make_llm(server.base_url, path, max_retries=0, timeout=0.3)
+    llm = make_llm(server.base_url, path, max_retries=0, timeout=0.1)
     error = call(llm, path, "invoke")
     assert isinstance(error, ModelTimeoutError) and isinstance(error, ModelConnectionError)
 
