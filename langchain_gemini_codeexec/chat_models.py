@@ -43,17 +43,15 @@ from langchain_gemini_codeexec._core.options import DEFAULT_MODEL, GenerationOpt
 from langchain_gemini_codeexec._mapping import function_tools as _function_tools
 from langchain_gemini_codeexec._mapping import structured as _structured
 from langchain_gemini_codeexec._mapping.from_gemini import (
-    blocked_reason,
     first_candidate,
     response_to_message_fields,
 )
-from langchain_gemini_codeexec._mapping.streaming import StreamState
+from langchain_gemini_codeexec._mapping.streaming import StreamState, blocked_error
 from langchain_gemini_codeexec._mapping.to_gemini import is_legacy_model, messages_to_contents
 from langchain_gemini_codeexec._transport.config import build_client, check_api_key
 from langchain_gemini_codeexec._transport.retry import RetryPolicy
 from langchain_gemini_codeexec._transport.transport import Transport
 from langchain_gemini_codeexec.errors import (
-    BlockedPromptError,
     IncompleteResponseError,
     InvalidMessageError,
 )
@@ -511,9 +509,9 @@ class ChatGeminiCodeExecution(BaseChatModel, GenerationOptions):
 
     @staticmethod
     def _result(response: dict[str, Any], model: str) -> ChatResult:
-        reason = blocked_reason(response)
-        if reason is not None:
-            raise BlockedPromptError(reason, response.get("promptFeedback"))
+        blocked = blocked_error(response, model)
+        if blocked is not None:
+            raise blocked
         if first_candidate(response) is None:
             # Not blocked, yet nothing generated: a failure, not an empty answer.
             raise IncompleteResponseError(
@@ -884,6 +882,15 @@ class ChatGeminiCodeExecution(BaseChatModel, GenerationOptions):
                 return {**state["answer"], "computation": state["computation"]}
             return state["answer"]
 
+        def answer_or_refusal(state: dict[str, Any]) -> Any:
+            # A refused computation has nothing to format: the refusal is the answer.
+            refused = _structured.refusal_error(state["computation"])
+            if refused is None:
+                return RunnableLambda(format_request) | formatter
+            if include_raw:
+                return {"raw": state["computation"], "parsed": None, "parsing_error": refused}
+            raise refused
+
         compute = RunnableMap(messages=RunnablePassthrough(), computation=self)
-        answer = RunnablePassthrough.assign(answer=RunnableLambda(format_request) | formatter)
+        answer = RunnablePassthrough.assign(answer=RunnableLambda(answer_or_refusal))
         return RunnableLambda(to_messages) | compute | answer | RunnableLambda(finish)

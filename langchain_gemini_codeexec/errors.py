@@ -5,7 +5,8 @@ this package, while `InvalidMessageError` is also a `ValueError` (bad input).
 
 Failures of a call also derive from LangChain's standard errors
 (`langchain_core.exceptions`), so LangChain's retry middleware (`is_retryable`) and its
-context-overflow handling work with this model: a 429 is a `ModelRateLimitError`, a 401
+context-overflow handling work with this model: a blocked prompt is a
+`ModelRefusalError`, a 429 is a `ModelRateLimitError`, a 401
 a `ModelAuthenticationError`, 403 `ModelPermissionDeniedError`, 404 `ModelNotFoundError`,
 another 4xx `ModelInvalidRequestError` (or `ContextOverflowError` when the input is too
 long), a 5xx `ModelAPIError`, a timeout `ModelTimeoutError` and a connection failure
@@ -29,6 +30,7 @@ from langchain_core.exceptions import (
     ModelNotFoundError,
     ModelPermissionDeniedError,
     ModelRateLimitError,
+    ModelRefusalError,
     ModelTimeoutError,
 )
 
@@ -68,15 +70,27 @@ class CacheGoneError(InvalidMessageError):
     """The context cache a call names does not exist (any more); raised before generating."""
 
 
-class BlockedPromptError(GeminiCodeExecutionError):
-    """Gemini refused the prompt (no candidates, `promptFeedback.blockReason`)."""
+class BlockedPromptError(GeminiCodeExecutionError, ModelRefusalError):
+    """Gemini refused the prompt (no candidates, `promptFeedback.blockReason`).
 
-    def __init__(self, reason: str, prompt_feedback: dict[str, Any] | None = None) -> None:
+    A LangChain `ModelRefusalError`, so refusals are caught the same way for every
+    provider; `raw_message` is an `AIMessage` whose one `refusal` block carries the
+    block reason and safety ratings in `extras`.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        prompt_feedback: dict[str, Any] | None = None,
+        *,
+        raw_message: Any = None,
+    ) -> None:
         self.reason = reason
         self.prompt_feedback = prompt_feedback or {}
         super().__init__(
             f"Gemini blocked the prompt (blockReason={reason}); no answer was generated. "
-            "Rephrase the request or adjust safety_settings."
+            "Rephrase the request or adjust safety_settings.",
+            raw_message=raw_message,
         )
 
 

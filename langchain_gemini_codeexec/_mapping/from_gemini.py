@@ -378,6 +378,71 @@ def tail_metadata(response: dict[str, Any]) -> dict[str, Any]:
     return metadata
 
 
+# Finish reasons that mean Gemini declined to answer (or to go on): policy, safety and
+# recitation stops, for text and images. STOP, MAX_TOKENS, OTHER, malformed or
+# unexpected calls and the like are ends, not refusals (docs/contract.md, section 1).
+REFUSAL_FINISH_REASONS = frozenset(
+    {
+        "SAFETY",
+        "RECITATION",
+        "LANGUAGE",
+        "BLOCKLIST",
+        "PROHIBITED_CONTENT",
+        "SPII",
+        "IMAGE_SAFETY",
+        "IMAGE_PROHIBITED_CONTENT",
+        "IMAGE_RECITATION",
+        "ESCALATION",
+        "PUP_LIMITED_DISABLED",
+        "MODEL_ARMOR",
+    }
+)
+
+
+def refusal_block(metadata: dict[str, Any]) -> Block | None:
+    """LangChain's standard `refusal` block for a candidate Gemini stopped as a refusal.
+
+    Read from the candidate's metadata (`tail_metadata` names): the parts that arrived
+    stay blocks of their own, so this block stands for no part and sends nothing back.
+    """
+    reason = metadata.get("finish_reason")
+    if not isinstance(reason, str) or reason not in REFUSAL_FINISH_REASONS:
+        return None
+    extras: dict[str, Any] = {"finish_reason": reason}
+    if metadata.get("safety_ratings") is not None:
+        extras["safety_ratings"] = metadata["safety_ratings"]
+    message = metadata.get("finish_message")
+    text = message if isinstance(message, str) else ""
+    return {"type": "refusal", "refusal": text, "extras": extras}
+
+
+def blocked_prompt_fields(response: dict[str, Any], requested_model: str) -> dict[str, Any]:
+    """`AIMessage(**fields)` for a blocked prompt: one `refusal` block, the verdict in extras.
+
+    It is the `raw_message` of the `BlockedPromptError` (a `ModelRefusalError`), so code
+    that reads refusals from `content_blocks` reads this one too.
+    """
+    feedback = response.get("promptFeedback")
+    feedback = feedback if isinstance(feedback, dict) else {}
+    extras: dict[str, Any] = {"block_reason": feedback.get("blockReason")}
+    if feedback.get("safetyRatings") is not None:
+        extras["safety_ratings"] = feedback["safetyRatings"]
+    message = feedback.get("blockReasonMessage")
+    block: Block = {
+        "type": "refusal",
+        "refusal": message if isinstance(message, str) else "",
+        "extras": extras,
+    }
+    metadata = head_metadata(response, requested_model)
+    metadata.update(tail_metadata(response))
+    metadata["output_version"] = "v1"
+    fields: dict[str, Any] = {"content": [block], "response_metadata": metadata}
+    usage = usage_to_metadata(response.get("usageMetadata"))
+    if usage is not None:
+        fields["usage_metadata"] = usage
+    return fields
+
+
 def blocked_reason(response: dict[str, Any]) -> str | None:
     """The block reason of a prompt Gemini refused (no candidates), else None."""
     if first_candidate(response) is not None:
@@ -395,6 +460,9 @@ def response_to_message_fields(response: dict[str, Any], requested_model: str) -
     metadata = head_metadata(response, requested_model)
     metadata.update(tail_metadata(response))
     metadata["output_version"] = "v1"
+    refusal = refusal_block(metadata)
+    if refusal is not None:
+        blocks.append(refusal)
     fields: dict[str, Any] = {
         "content": blocks,
         "response_metadata": metadata,

@@ -10,16 +10,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from langchain_core.messages import AIMessageChunk
+from langchain_core.messages import AIMessage, AIMessageChunk
 
 from langchain_gemini_codeexec._mapping.from_gemini import (
     Block,
     Linker,
+    blocked_prompt_fields,
     blocked_reason,
     candidate_parts,
     first_candidate,
     head_metadata,
     part_to_block,
+    refusal_block,
     tail_metadata,
     usage_to_metadata,
 )
@@ -48,6 +50,15 @@ def _run_key(block: Block) -> str | None:
     if block["type"] not in _MERGEABLE or set(extras) - {"part"}:
         return None  # signed (or otherwise marked) parts are never merged
     return str(block["type"]) + json.dumps(extras.get("part"), sort_keys=True)
+
+
+def blocked_error(response: dict[str, Any], requested_model: str) -> BlockedPromptError | None:
+    """The error for a prompt Gemini blocked (a `ModelRefusalError`), else None."""
+    reason = blocked_reason(response)
+    if reason is None:
+        return None
+    raw = AIMessage(**blocked_prompt_fields(response, requested_model))
+    return BlockedPromptError(reason, response.get("promptFeedback"), raw_message=raw)
 
 
 class StreamState:
@@ -99,9 +110,9 @@ class StreamState:
 
     def chunk(self, response: dict[str, Any]) -> AIMessageChunk:
         self.chunks += 1
-        reason = blocked_reason(response)
-        if reason is not None:
-            raise BlockedPromptError(reason, response.get("promptFeedback"))
+        blocked = blocked_error(response, self.requested_model)
+        if blocked is not None:
+            raise blocked
         if self.linker.response_id is None and response.get("responseId"):
             self.linker.response_id = response["responseId"]
         blocks = [
@@ -122,6 +133,13 @@ class StreamState:
             self.finished = True
             metadata.update(self.tail)
             fields["chunk_position"] = "last"
+            refusal = refusal_block(self.tail)
+            if refusal is not None:
+                # After every part, as `invoke` has it.
+                refusal["index"] = self.next_index
+                self.next_index += 1
+                self.open_text = None
+                blocks.append(refusal)
         metadata["output_version"] = "v1"
         fields["response_metadata"] = metadata
         usage = usage_to_metadata(response.get("usageMetadata"))

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any
 
 import pydantic
-from langchain_core.exceptions import OutputParserException
+from langchain_core.exceptions import ModelRefusalError, OutputParserException
 from langchain_core.messages import BaseMessage, BaseMessageChunk
 from langchain_core.output_parsers import JsonOutputParser
 from langchain_core.output_parsers.openai_tools import (
@@ -75,6 +75,22 @@ def _validate(target: Any, data: Any) -> Any:
     if issubclass(target, pydantic.BaseModel):
         return target.model_validate(data)
     return target.parse_obj(data)
+
+
+def refusal_error(message: BaseMessage) -> ModelRefusalError | None:
+    """A `ModelRefusalError` naming why, when the message holds a `refusal` block."""
+    for block in message.content_blocks:
+        if block["type"] == "refusal":
+            extras = block.get("extras") or {}
+            why = extras.get("finish_reason") or extras.get("block_reason")
+            text = block.get("refusal") or ""
+            return ModelRefusalError(
+                f"Gemini refused to answer in the schema (finish_reason={why})"
+                + (f": {text}" if text else "")
+                + "; there is no answer to parse",
+                raw_message=message,
+            )
+    return None
 
 
 def _answer_texts(message: BaseMessage) -> list[str]:
@@ -157,6 +173,7 @@ class JsonAnswerParser(JsonOutputParser):
             yield final
 
     def parse_result(self, result: list[Generation], *, partial: bool = False) -> Any:
+        _refused_first(result)  # not a parsing error: nothing was answered
         generation = result[0]
         if isinstance(generation, ChatGeneration):
             texts = _answer_texts(generation.message)
@@ -194,12 +211,36 @@ class JsonAnswerParser(JsonOutputParser):
             ) from exc
 
 
+def _refused_first(result: list[Generation]) -> None:
+    generation = result[0] if result else None
+    if isinstance(generation, ChatGeneration):
+        refused = refusal_error(generation.message)
+        if refused is not None:
+            raise refused
+
+
+class _PydanticCallParser(PydanticToolsParser):
+    """LangChain's parser, with the refusal's reason named in the error."""
+
+    def parse_result(self, result: list[Generation], *, partial: bool = False) -> Any:
+        _refused_first(result)
+        return super().parse_result(result, partial=partial)
+
+
+class _JsonCallParser(JsonOutputKeyToolsParser):
+    """LangChain's parser, with the refusal's reason named in the error."""
+
+    def parse_result(self, result: list[Generation], *, partial: bool = False) -> Any:
+        _refused_first(result)
+        return super().parse_result(result, partial=partial)
+
+
 def structured_parser(schema: Any, method: str) -> Runnable[Any, Any]:
     """The parser of a `with_structured_output` chain for a method and schema."""
     if method == "function_calling":
         if is_pydantic(schema):
-            return PydanticToolsParser(tools=[schema], first_tool_only=True)
-        return JsonOutputKeyToolsParser(key_name=schema_name(schema), first_tool_only=True)
+            return _PydanticCallParser(tools=[schema], first_tool_only=True)
+        return _JsonCallParser(key_name=schema_name(schema), first_tool_only=True)
     return JsonAnswerParser(target=schema if is_pydantic(schema) else None)
 
 

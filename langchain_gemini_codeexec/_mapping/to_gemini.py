@@ -339,6 +339,19 @@ def _non_standard_part(block: Block, ctx: _AIContext, where: str, extras: dict[s
     )
 
 
+def _refusal_part(
+    block: Block, ctx: _AIContext, where: str, extras: dict[str, Any]
+) -> Part | None:
+    """Gemini's refusals came from the finish reason, not a part: nothing goes back.
+
+    Another provider's refusal text is what that model answered, so it goes as text.
+    """
+    text = block.get("refusal")
+    if ctx.gemini or not isinstance(text, str) or not text:
+        return None
+    return {"text": text}
+
+
 # One mapper per v1 block type (what `_from_gemini.part_to_block` writes, and what
 # `_block_translators` turns every other format into).
 _AI_MAPPERS: dict[str, _Mapper] = {
@@ -349,6 +362,7 @@ _AI_MAPPERS: dict[str, _Mapper] = {
     **{kind: _media_ai_part for kind in MEDIA_BLOCK_TYPES},
     "tool_call": _function_call_part,
     "non_standard": _non_standard_part,
+    "refusal": _refusal_part,
 }
 
 

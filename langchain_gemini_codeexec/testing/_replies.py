@@ -296,14 +296,67 @@ def _default_usage() -> JSON:
     return usage()  # reached via a helper: ``response``'s ``usage`` parameter shadows it
 
 
-def blocked(reason: str = "SAFETY") -> JSON:
-    """A response for a blocked prompt: HTTP 200, no candidates, ``promptFeedback``."""
+def blocked(
+    reason: str = "SAFETY",
+    *,
+    message: str | None = None,
+    safety_ratings: Sequence[JSON] | None = None,
+) -> JSON:
+    """A response for a blocked prompt: HTTP 200, no candidates, ``promptFeedback``.
+
+    ``message`` is ``blockReasonMessage`` (Vertex AI sends one), ``safety_ratings`` the
+    prompt's ``safetyRatings``.
+    """
+    feedback: JSON = {"blockReason": reason}
+    if message is not None:
+        feedback["blockReasonMessage"] = message
+    if safety_ratings is not None:
+        feedback["safetyRatings"] = [dict(r) for r in safety_ratings]
     return {
-        "promptFeedback": {"blockReason": reason},
+        "promptFeedback": feedback,
         "usageMetadata": {"promptTokenCount": 10, "totalTokenCount": 10},
         "modelVersion": "gemini-2.5-flash",
         "responseId": "resp-1",
     }
+
+
+def safety_rating(
+    category: str = "HARM_CATEGORY_DANGEROUS_CONTENT",
+    probability: str = "HIGH",
+    *,
+    blocked: bool = True,
+) -> JSON:
+    """One ``safetyRatings`` entry, as Gemini rates a candidate or a prompt."""
+    rating: JSON = {"category": category, "probability": probability}
+    if blocked:
+        rating["blocked"] = True
+    return rating
+
+
+def refused(
+    *parts: JSON,
+    reason: str = "SAFETY",
+    message: str | None = None,
+    safety_ratings: Sequence[JSON] | None = None,
+    **kwargs: Any,
+) -> JSON:
+    """A candidate Gemini stopped as a refusal (``SAFETY``, ``RECITATION``, ...).
+
+    ``parts`` are what arrived before the stop (often none); ``message`` is the
+    candidate's ``finishMessage``. Safety stops get a blocking rating unless
+    ``safety_ratings`` says otherwise. Other keywords go to :func:`response`.
+    """
+    resp = response(*parts, finish_reason=reason, **kwargs)
+    candidate = resp["candidates"][0]
+    if not parts:
+        candidate["content"] = {"role": "model"}  # Gemini sends no parts at all then
+    if message is not None:
+        candidate["finishMessage"] = message
+    if safety_ratings is None and "SAFETY" in reason:
+        safety_ratings = [safety_rating()]
+    if safety_ratings is not None:
+        candidate["safetyRatings"] = [dict(r) for r in safety_ratings]
+    return resp
 
 
 def _split(t: str, pieces: int) -> list[str]:

@@ -22,7 +22,7 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ._replies import JSON, Reply, response, stream_chunks, usage
+from ._replies import JSON, Reply, blocked, refused, response, stream_chunks, usage
 from ._wire import RecordedRequest, b64decode_any
 
 _LEGACY_MODEL = re.compile(r"(^|/)gemini-(1|2)(\.|-)")
@@ -473,6 +473,10 @@ class ScriptedGemini:
       prints it, its ``codeExecutionResult`` (the real value), then the answer;
     - otherwise a greeting for a greeting, else a short echo of the prompt.
 
+    A prompt matching ``refuse`` (a regular expression) gets a candidate stopped for
+    ``SAFETY`` with no parts, one matching ``block`` a blocked prompt (``promptFeedback``
+    with ``blockReason: SAFETY``), as Gemini refuses.
+
     A function call already made ``max_repeats`` times (default 3) in the current turn with
     the same arguments is not made again: the answer is text instead, so an agent loop
     over this responder always ends. Stop sequences cut the text, and streaming requests
@@ -481,11 +485,19 @@ class ScriptedGemini:
     """
 
     def __init__(
-        self, *, check: bool = True, model_version: str | None = None, max_repeats: int = 3
+        self,
+        *,
+        check: bool = True,
+        model_version: str | None = None,
+        max_repeats: int = 3,
+        refuse: str | None = None,
+        block: str | None = None,
     ) -> None:
         self.check = check
         self.model_version = model_version
         self.max_repeats = max_repeats
+        self.refuse = re.compile(refuse) if refuse is not None else None
+        self.block = re.compile(block) if block is not None else None
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
 
@@ -510,6 +522,14 @@ class ScriptedGemini:
         number = self._next()
         contents = [c for c in _get(body, "contents") or () if isinstance(c, dict)]
         prompt = _user_text(contents)
+        if self.block is not None and self.block.search(prompt):
+            return {**blocked("SAFETY"), "modelVersion": self.model_version or model}
+        if self.refuse is not None and self.refuse.search(prompt):
+            return refused(
+                reason="SAFETY",
+                model_version=self.model_version or model,
+                response_id=f"scripted-{number}",
+            )
         generation = _get(body, "generationConfig") or {}
         parts = self._parts(model, body, contents, prompt, generation, number)
         finish = "STOP"

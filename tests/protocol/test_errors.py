@@ -29,7 +29,7 @@ from langchain_gemini_codeexec.testing import (
     text,
     usage,
 )
-from tests.support import API_KEY
+from tests.support import API_KEY, strip_index
 
 
 def script(server: GeminiTestServer, ask: Any, resp: dict[str, Any]) -> None:
@@ -211,11 +211,14 @@ async def test_stopped_candidate_returns_what_arrived(
     assert msg.response_metadata["finish_reason"] == reason
     assert msg.response_metadata["finish_message"] == f"stopped: {reason}"
     assert msg.text == "Here is the start of the answer. And then"
+    # A refusal-like stop adds the standard refusal block after what arrived (no part).
+    refused = ["refusal"] if reason in ("SAFETY", "RECITATION") else []
     assert [b["type"] for b in msg.content] == [
         "text",
         "server_tool_call",
         "server_tool_result",
         "text",
+        *refused,
     ]
     assert msg.usage_metadata is not None
     assert msg.usage_metadata["total_tokens"] == 51
@@ -223,12 +226,14 @@ async def test_stopped_candidate_returns_what_arrived(
         assert msg.response_metadata["safety_ratings"][0]["blocked"] is True
 
 
-async def test_safety_stop_with_no_parts_is_an_empty_message_with_reason(
+async def test_safety_stop_with_no_parts_is_a_lone_refusal_with_reason(
     server: GeminiTestServer, ask: Any
 ) -> None:
     resp = response(finish_reason="SAFETY")
     resp["candidates"][0]["content"] = {"role": "model"}
     script(server, ask, resp)
     msg = (await ask(ask.model(), "q")).message
-    assert msg.content == []
+    assert strip_index(msg.content) == [
+        {"type": "refusal", "refusal": "", "extras": {"finish_reason": "SAFETY"}}
+    ]
     assert msg.response_metadata["finish_reason"] == "SAFETY"

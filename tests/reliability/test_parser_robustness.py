@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage
 
 from langchain_gemini_codeexec import ChatGeminiCodeExecution
+from langchain_gemini_codeexec._mapping.from_gemini import REFUSAL_FINISH_REASONS
 from langchain_gemini_codeexec._mapping.streaming import StreamState
 from langchain_gemini_codeexec._mapping.to_gemini import messages_to_contents
 from langchain_gemini_codeexec.errors import GeminiCodeExecutionError, IncompleteResponseError
@@ -158,12 +159,19 @@ def test_any_response_maps_or_raises_a_typed_error(response: dict[str, Any]) -> 
         # Only a prompt without candidates is refused (blocked); all else is an answer.
         assert parts is None
         return
-    assert len(message.content) == len(parts or [])
+    content = list(message.content)
+    # A refusal-like finish reason adds the standard refusal block last (no part).
+    finish = message.response_metadata.get("finish_reason")
+    if isinstance(finish, str) and finish in REFUSAL_FINISH_REASONS:
+        last = content.pop()
+        assert isinstance(last, dict) and last["type"] == "refusal"
+        assert last["extras"]["finish_reason"] == finish
+    assert len(content) == len(parts or [])
     _plain_json(message.content)
     _plain_json(message.response_metadata)
     _plain_json(message.tool_calls)
     assert message.response_metadata["output_version"] == "v1"
-    for block, part in zip(message.content, parts or [], strict=True):
+    for block, part in zip(content, parts or [], strict=True):
         assert isinstance(block, dict) and isinstance(block.get("type"), str)
         if block["type"] == "non_standard":
             assert block["value"] == part  # kept whole

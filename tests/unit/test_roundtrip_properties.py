@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage
 
 from langchain_gemini_codeexec._mapping.from_gemini import (
+    REFUSAL_FINISH_REASONS,
     Linker,
     parts_to_blocks,
     response_to_message_fields,
@@ -22,14 +23,26 @@ from tests.support import property_test
 from tests.unit.strategies import parts, usages
 
 MODEL = "gemini-2.5-flash"
+# Every finish reason of the REST enum, refusals included.
+FINISH_REASONS = st.sampled_from(
+    sorted(
+        {"STOP", "MAX_TOKENS", "SAFETY", "RECITATION", "LANGUAGE", "OTHER", "BLOCKLIST"}
+        | {"PROHIBITED_CONTENT", "SPII", "MALFORMED_FUNCTION_CALL", "IMAGE_SAFETY", "NO_IMAGE"}
+        | {"IMAGE_PROHIBITED_CONTENT", "IMAGE_OTHER", "IMAGE_RECITATION", "MODEL_ARMOR"}
+        | {"UNEXPECTED_TOOL_CALL", "TOO_MANY_TOOL_CALLS", "ESCALATION", "CONTINUATION"}
+    )
+)
 
 
 def _response(
-    part_list: list[dict[str, Any]], usage: dict[str, Any] | None, rid: str | None
+    part_list: list[dict[str, Any]],
+    usage: dict[str, Any] | None,
+    rid: str | None,
+    finish: str = "STOP",
 ) -> dict[str, Any]:
     response: dict[str, Any] = {
         "candidates": [
-            {"content": {"role": "model", "parts": part_list}, "finishReason": "STOP", "index": 0}
+            {"content": {"role": "model", "parts": part_list}, "finishReason": finish, "index": 0}
         ],
         "modelVersion": "gemini-2.5-flash-001",
     }
@@ -47,13 +60,23 @@ def _sent_back(message: AIMessage) -> list[dict[str, Any]]:
     return model_parts
 
 
-@property_test(300, st.lists(parts, min_size=1, max_size=8), st.none() | st.just("resp-7"))
+@property_test(
+    300, st.lists(parts, min_size=1, max_size=8), st.none() | st.just("resp-7"), FINISH_REASONS
+)
 def test_any_part_sequence_goes_back_byte_for_byte(
-    part_list: list[dict[str, Any]], rid: str | None
+    part_list: list[dict[str, Any]], rid: str | None, finish: str
 ) -> None:
-    fields = response_to_message_fields(_response(part_list, None, rid), MODEL)
+    fields = response_to_message_fields(_response(part_list, None, rid, finish), MODEL)
     message = AIMessage(**fields)
-    assert len(message.content) == len(part_list), "one block per part, nothing dropped"
+    refusal = finish in REFUSAL_FINISH_REASONS
+    assert len(message.content) == len(part_list) + refusal, "one block per part, nothing dropped"
+    if refusal:
+        # The refusal comes last and stands for no part.
+        assert message.content[-1] == {
+            "type": "refusal",
+            "refusal": "",
+            "extras": {"finish_reason": finish},
+        }
     assert json.loads(json.dumps(message.content)) == message.content, "plain JSON only"
     assert message.content_blocks == message.content
     assert _sent_back(message) == part_list
@@ -101,7 +124,7 @@ def _split(response: dict[str, Any], rng: random.Random) -> list[dict[str, Any]]
                 {"candidates": [{"content": {"role": "model", "parts": [piece]}, "index": 0}]}
             )
     chunks.append({"candidates": [{"content": {"role": "model", "parts": []}, "index": 0}]})
-    chunks[-1]["candidates"][0]["finishReason"] = "STOP"
+    chunks[-1]["candidates"][0]["finishReason"] = response["candidates"][0]["finishReason"]
     usage = response.get("usageMetadata")
     for i, chunk in enumerate(chunks):
         chunk["modelVersion"] = response["modelVersion"]
@@ -127,12 +150,14 @@ def _strip_index(content: list[Any]) -> list[Any]:
     st.none() | usages(),
     st.none() | st.just("resp-3"),
     st.randoms(use_true_random=False),
+    FINISH_REASONS,
 )
 def test_stream_aggregate_equals_whole(
     part_list: list[dict[str, Any]],
     usage: dict[str, Any] | None,
     rid: str | None,
     rng: random.Random,
+    finish: str,
 ) -> None:
     # Two adjacent unsigned text parts of one kind are one part once streamed (by design).
     kinds = [_mergeable(p) for p in part_list]
@@ -142,8 +167,9 @@ def test_stream_aggregate_equals_whole(
     assume(len([i for i in call_ids if i]) == len({i for i in call_ids if i}))
     # Streamed text deltas are never empty except a signature-only part.
     assume(all(p.get("text") != "" for p in part_list if _mergeable(p)))
-    response = _response(part_list, usage, rid)
+    response = _response(part_list, usage, rid, finish)
     whole = AIMessage(**response_to_message_fields(response, MODEL))
+    assert (whole.content[-1]["type"] == "refusal") == (finish in REFUSAL_FINISH_REASONS)
 
     state = StreamState(MODEL)
     chunks = [state.chunk(c) for c in _split(response, rng)]
