@@ -26,13 +26,18 @@ For conversations of many turns (agent loops, standard test suites), pass
 ``GeminiTestServer(responder=ScriptedGemini())``: it answers each request plausibly
 (function calls valid for the declared tools, JSON valid for the response schema, code runs
 for arithmetic) and refuses what Gemini refuses, with Gemini's 400.
+
+``with offline():`` runs any code against a ScriptedGemini server, no ``base_url`` needed
+(``python -m langchain_gemini_codeexec.testing script.py`` does it for a whole script).
 """
 
 import warnings
 from typing import Any
 
 from ._batch import BatchScript
+from ._charts import chart_png
 from ._env import has_gemini_credentials
+from ._offline import offline
 from ._replies import (
     Reply,
     blocked,
@@ -62,12 +67,14 @@ __all__ = [
     "UploadedFile",
     "b64decode_any",
     "blocked",
+    "chart_png",
     "code",
     "error_body",
     "function_call",
     "has_gemini_credentials",
     "image",
     "merge_chunks",
+    "offline",
     "refused",
     "response",
     "result",

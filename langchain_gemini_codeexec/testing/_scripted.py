@@ -23,12 +23,14 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ._replies import JSON, Reply, blocked, refused, response, stream_chunks, usage
+from ._tasks import Computation, compute
 from ._wire import RecordedRequest, b64decode_any
 
 _LEGACY_MODEL = re.compile(r"(^|/)gemini-(1|2)(\.|-)")
 _SIGNATURE_PREFIX = b"scripted-signature:"
 _SKIP_SIGNATURE = "skip_thought_signature_validator"
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w])")
+_NAMED = re.compile(r"\b([A-Za-z_]\w*)\s*[=:]\s*\**(-?\d+(?:\.\d+)?)\b")
 _QUOTED = re.compile(r"(?<!\w)'([^']+)'(?!\w)|\"([^\"]+)\"|“([^”]+)”|「([^」]+)」")
 _PHRASE = re.compile(r"[A-Z][\w.'-]*(?:(?:,\s*|\s+)[A-Z][\w.'-]*)*")
 _WORD = re.compile(r"[^\W_]+")
@@ -266,9 +268,11 @@ def _check_signatures(contents: list[Any]) -> None:
 class _Hints:
     """Values taken from the prompt, handed out in order to the fields that need them."""
 
-    def __init__(self, prompt: str) -> None:
+    def __init__(self, prompt: str, context: str = "") -> None:
         self.prompt = prompt
         self.numbers = [float(n) for n in _NUMBER.findall(prompt)]
+        # "mean=5.0" printed by a computation: the value for a field of that name.
+        self.named = {k.lower(): float(v) for k, v in _NAMED.findall(f"{context} {prompt}")}
         self.quoted: list[str] = [next(g for g in m if g) for m in _QUOTED.findall(prompt)]
         self.phrases = [
             m.group(0).strip(" ,.")
@@ -277,8 +281,11 @@ class _Hints:
         ]
         self.strings = 0
 
-    def number(self, schema: Mapping[str, Any]) -> float:
-        value = self.numbers.pop(0) if self.numbers else 1.0
+    def number(self, schema: Mapping[str, Any], name: str = "") -> float:
+        if name.lower() in self.named:
+            value = self.named[name.lower()]
+        else:
+            value = self.numbers.pop(0) if self.numbers else 1.0
         for key, step in (("minimum", 0), ("exclusiveMinimum", 1)):
             low = schema.get(key)
             if isinstance(low, (int, float)) and (value < low or (step and value == low)):
@@ -345,9 +352,9 @@ def example_value(
     if kind == "array":
         return [example_value(schema.get("items") or {"type": "string"}, root, hints, name)]
     if kind == "integer":
-        return int(hints.number(schema))
+        return int(hints.number(schema, name))
     if kind == "number":
-        return hints.number(schema)
+        return hints.number(schema, name)
     if kind == "boolean":
         return True
     if kind == "null":
@@ -470,7 +477,11 @@ class ScriptedGemini:
       only ``responseMimeType: application/json``: an object whose keys are the words the
       prompt quotes;
     - with code execution on and arithmetic in the prompt: an ``executableCode`` part that
-      prints it, its ``codeExecutionResult`` (the real value), then the answer;
+      prints it, its ``codeExecutionResult`` (the real value), then the answer; or, for a
+      task ``_tasks`` knows (the sum of the first N primes, the mean / sum / median of
+      listed numbers, a mean or total per group of an attached CSV), the code a model
+      would write, its output computed here, a chart when one is asked for, and an answer
+      that states the values (a schema's fields of the same name get them too);
     - otherwise a greeting for a greeting, else a short echo of the prompt.
 
     A prompt matching ``refuse`` (a regular expression) gets a candidate stopped for
@@ -594,10 +605,15 @@ class ScriptedGemini:
                     return calls
         parts: list[JSON] = []
         computed: int | float | None = None
+        task: Computation | None = None
         if "codeExecution" in _builtins(body) or "code_execution" in _builtins(body):
             match = _ARITHMETIC.search(prompt) if tool_answers is None else None
             computed = evaluate(match.group(0)) if match else None
-            if match and computed is not None:
+            if computed is None and tool_answers is None:
+                task = compute(prompt, _csv_texts(contents))
+            if task is not None:
+                parts += task.parts()
+            elif match and computed is not None:
                 parts += [
                     {
                         "executableCode": {
@@ -612,7 +628,8 @@ class ScriptedGemini:
             hints = _Hints(
                 f"{computed} {prompt}"
                 if computed is not None
-                else f"{prompt} {_last_model_line(contents)}"
+                else f"{task.named_text() if task else ''} {prompt} {_last_model_line(contents)}",
+                context=_last_model_text(contents),
             )
             data = example_value(schema, schema, hints)
             return [*parts, {"text": json.dumps(data, ensure_ascii=False)}]
@@ -629,6 +646,8 @@ class ScriptedGemini:
             return [*parts, {"text": json.dumps(data, ensure_ascii=False)}]
         if tool_answers is not None:
             return [*parts, {"text": f"The tool answered: {tool_answers}"}]
+        if task is not None:
+            return [*parts, {"text": task.answer}]
         if computed is not None:
             return [*parts, {"text": f"The result is {computed}."}]
         return [*parts, {"text": _reply_text(prompt)}]
@@ -673,6 +692,28 @@ def _all_user_texts(contents: list[JSON]) -> list[str]:
         for p in _parts(c)
         if isinstance(p.get("text"), str)
     ]
+
+
+def _csv_texts(contents: list[JSON]) -> list[str]:
+    """The CSV files attached inline, decoded (the data a grouped question is about)."""
+    found = []
+    for content in contents:
+        for part in _parts(content):
+            blob = _get(part, "inlineData")
+            if isinstance(blob, dict) and str(_get(blob, "mimeType")).startswith("text/csv"):
+                try:
+                    found.append(b64decode_any(str(blob.get("data", ""))).decode("utf-8"))
+                except (ValueError, UnicodeDecodeError):
+                    continue
+    return found
+
+
+def _last_model_text(contents: list[JSON]) -> str:
+    """Everything the model wrote in its last turn (a computation a schema answer uses)."""
+    for content in reversed(contents):
+        if content.get("role") == "model":
+            return "\n".join(p["text"] for p in _parts(content) if isinstance(p.get("text"), str))
+    return ""
 
 
 def _last_model_line(contents: list[JSON]) -> str:

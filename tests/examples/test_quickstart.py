@@ -1,4 +1,4 @@
-"""The README's main job runs offline and shows the answer, the run and its outcome."""
+"""The README's quick start runs offline and shows the answer, the run and its outcome."""
 
 from __future__ import annotations
 
