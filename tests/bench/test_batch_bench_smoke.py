@@ -1,7 +1,7 @@
 """The batch benchmark keeps working: `python -m benchmarks.batch --quick` runs every row.
 
 No timing or memory bar is asserted (the full benchmark judges those); the request counts
-are exact, since they are a promise of the README.
+are exact, since they are a promise of docs/batch.md.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The README's recorded-pipeline example: a user's test replaying its cassette offline.
+"""The recorded-pipeline example of docs/testing.md: a user's test replaying its cassette offline.
 
 The cassette `cassettes/test_recorded_pipeline/test_my_pipeline.json` was recorded through
 the `gemini_cassette` fixture from a stand-in Gemini (a loopback `GeminiTestServer`

@@ -621,7 +621,8 @@ def test_a_key_only_in_the_environment_is_kept_out_too(
 
 
 def echo_whole(req: RecordedRequest) -> Reply:
-    """The echo in one part (a listed value split across parts is not caught: see README)."""
+    """The echo in one part (a listed value split across parts is not caught: see
+    docs/testing.md)."""
     return Reply.json(response(text(f"You said: {req.text.split(ECHO, 1)[1]}")))
 
 
