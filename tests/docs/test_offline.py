@@ -11,6 +11,7 @@ import pytest
 from google import genai
 
 from langchain_gemini_codeexec import ChatGeminiCodeExecution
+from langchain_gemini_codeexec.batch import submit_batch
 from langchain_gemini_codeexec.testing import Reply, offline, response, text
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,7 +52,7 @@ def test_the_env_comes_back_after_an_error(monkeypatch: pytest.MonkeyPatch) -> N
 def test_batch_jobs_finish_at_once_offline() -> None:
     with offline():
         llm = ChatGeminiCodeExecution(model="gemini-2.5-flash")
-        job = llm.submit_batch(["Mean of 1, 2 and 6?", "What is 2 + 2?"], keys=["m", "s"])
+        job = submit_batch(llm, ["Mean of 1, 2 and 6?", "What is 2 + 2?"], keys=["m", "s"])
         job.poll_until_done(poll_interval=60, timeout=5)  # would time out if it waited
         results = {r.key: r.message.text for r in job.results() if r.message}
     assert results == {

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import inspect
 import re
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,22 @@ def _python_blocks(page: Path) -> int:
 
 
 def _run_page(page: Path) -> dict[str, Any]:
+    """Run the page's blocks; a deprecated API of this package used by a page fails it."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DeprecationWarning)
+        namespace = _evaluate(page)
+    deprecated = [
+        str(w.message)
+        for w in caught
+        if issubclass(w.category, DeprecationWarning)
+        and "deprecated" in str(w.message)
+        and "removed in" in str(w.message)
+    ]
+    assert deprecated == [], f"{page.name} uses deprecated APIs: {deprecated}"
+    return namespace
+
+
+def _evaluate(page: Path) -> dict[str, Any]:
     sybil = Sybil(parsers=[PythonCodeBlockParser(), SkipParser()])
     document = sybil.parse(page)
     namespace: dict[str, Any] = document.namespace
@@ -72,4 +89,10 @@ def test_a_broken_snippet_fails(tmp_path: Path) -> None:
         _run_page(page)
     page.write_text("```python\ndef test_fails():\n    raise ValueError('ran')\n```\n")
     with pytest.raises(ValueError, match="ran"):
+        _run_page(page)
+    page.write_text(
+        "```python\nimport warnings\n"
+        "warnings.warn('f() is deprecated and will be removed in 0.3', DeprecationWarning)\n```\n"
+    )
+    with pytest.raises(AssertionError, match="deprecated APIs"):
         _run_page(page)
