@@ -12,8 +12,6 @@ are deterministic and simple, never clever.
 from __future__ import annotations
 
 import ast
-import base64
-import hashlib
 import itertools
 import json
 import operator
@@ -23,6 +21,18 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ._replies import JSON, Reply, blocked, refused, response, stream_chunks, usage
+from ._rules import (
+    GeminiRuleError,
+    builtin_tools,
+    call_signature,
+    check_request,
+    declarations_of,
+    field,
+    is_legacy_model,
+    parts_of,
+    starts_turn,
+    user_text,
+)
 from ._tasks import Computation, compute
 from ._wire import RecordedRequest, b64decode_any
 
@@ -57,209 +67,6 @@ _BINARY: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
     ast.Pow: operator.pow,
 }
 
-
-class GeminiRuleError(Exception):
-    """A request Gemini would refuse; becomes a 400 answer with this message."""
-
-
-def is_legacy_model(model: str | None) -> bool:
-    """Gemini 1.x/2.x (they cannot combine built-in and function tools)."""
-    return bool(model and _LEGACY_MODEL.search(model))
-
-
-def call_signature(name: str, args: Any) -> str:
-    """The thought signature ScriptedGemini puts on a call: a hash of that very call.
-
-    Tied to the call's name and arguments, so a signature sent back on another call (or a
-    call whose arguments changed on the way) is caught, as Gemini 3 catches it.
-    """
-    digest = hashlib.sha256(json.dumps([name, args], sort_keys=True).encode()).digest()[:12]
-    return base64.b64encode(_SIGNATURE_PREFIX + digest).decode()
-
-
-# --- reading a request ---------------------------------------------------------------------
-
-
-def _parts(content: Any) -> list[JSON]:
-    parts = content.get("parts") if isinstance(content, dict) else None
-    return [p for p in parts if isinstance(p, dict)] if isinstance(parts, list) else []
-
-
-def _get(obj: Mapping[str, Any], camel: str) -> Any:
-    """A field by its camelCase or snake_case name (the API accepts both)."""
-    if camel in obj:
-        return obj[camel]
-    return obj.get(re.sub(r"([A-Z])", lambda m: "_" + m.group(1).lower(), camel))
-
-
-def _declarations(body: Mapping[str, Any]) -> list[JSON]:
-    found: list[JSON] = []
-    for tool in _get(body, "tools") or ():
-        if isinstance(tool, dict):
-            found += [d for d in _get(tool, "functionDeclarations") or () if isinstance(d, dict)]
-    return found
-
-
-def _builtins(body: Mapping[str, Any]) -> list[str]:
-    names = []
-    for tool in _get(body, "tools") or ():
-        if isinstance(tool, dict):
-            names += [k for k in tool if k not in ("functionDeclarations", "function_declarations")]
-    return names
-
-
-def _starts_turn(content: Any) -> bool:
-    return (
-        isinstance(content, dict)
-        and content.get("role", "user") == "user"
-        and any(
-            "functionResponse" not in p and "function_response" not in p for p in _parts(content)
-        )
-    )
-
-
-def _user_text(contents: list[Any]) -> str:
-    """The text of the last user content that is not only function responses."""
-    for content in reversed(contents):
-        if _starts_turn(content):
-            return "\n".join(p["text"] for p in _parts(content) if isinstance(p.get("text"), str))
-    return ""
-
-
-# --- checks Gemini makes -----------------------------------------------------------------
-
-
-def check_request(model: str | None, body: Mapping[str, Any]) -> None:
-    """Raise :class:`GeminiRuleError` for what Gemini answers with a 400."""
-    contents = _get(body, "contents")
-    if not isinstance(contents, list) or not contents:
-        raise GeminiRuleError("* GenerateContentRequest.contents: contents is not specified")
-    declarations = _declarations(body)
-    builtins = _builtins(body)
-    config = _get(body, "toolConfig") or {}
-    generation = _get(body, "generationConfig") or {}
-    legacy = is_legacy_model(model)
-    if declarations and builtins:
-        if legacy:
-            raise GeminiRuleError("Tool use with function calling is unsupported")
-        if not _get(config, "includeServerSideToolInvocations"):
-            raise GeminiRuleError(
-                "Built-in tools combined with function calling require "
-                "toolConfig.includeServerSideToolInvocations to be true"
-            )
-    if (
-        legacy
-        and (declarations or builtins)
-        and _get(generation, "responseMimeType") == ("application/json")
-    ):
-        kind = "Function calling" if declarations else "Tool use"
-        raise GeminiRuleError(
-            f"{kind} with a response mime type: 'application/json' is unsupported"
-        )
-    names = [d.get("name") for d in declarations]
-    allowed = _get(_get(config, "functionCallingConfig") or {}, "allowedFunctionNames") or []
-    for name in allowed:
-        if name not in names:
-            raise GeminiRuleError(f"allowed_function_names: function {name!r} is not declared")
-    _check_parts(contents)
-    _check_tool_turns(contents)
-    if not legacy:
-        _check_signatures(contents)
-
-
-def _check_parts(contents: list[Any]) -> None:
-    for i, content in enumerate(contents):
-        if not isinstance(content, dict) or not _parts(content):
-            raise GeminiRuleError(f"* contents[{i}].parts: contents.parts must not be empty")
-        if content.get("role", "user") not in ("user", "model"):
-            raise GeminiRuleError(f"* contents[{i}].role: Please use a valid role: user, model.")
-        for j, part in enumerate(_parts(content)):
-            blob = _get(part, "inlineData")
-            if isinstance(blob, dict):
-                if not _get(blob, "mimeType"):
-                    raise GeminiRuleError(
-                        f"* contents[{i}].parts[{j}].inline_data.mime_type: missing"
-                    )
-                try:
-                    b64decode_any(str(blob.get("data", "")))
-                except ValueError:
-                    raise GeminiRuleError(
-                        f"Invalid value at 'contents[{i}].parts[{j}].inline_data.data' (TYPE_BYTES)"
-                    ) from None
-
-
-def _check_tool_turns(contents: list[Any]) -> None:
-    """Function responses answer the calls of the model turn just before, one for one."""
-    for i, content in enumerate(contents):
-        responses = [_get(p, "functionResponse") for p in _parts(content)]
-        responses = [r for r in responses if isinstance(r, dict)]
-        if not responses:
-            continue
-        previous = contents[i - 1] if i else None
-        calls = [_get(p, "functionCall") for p in _parts(previous)] if previous else []
-        calls = [c for c in calls if isinstance(c, dict)]
-        if len(calls) != len(responses):
-            raise GeminiRuleError(
-                "Please ensure that the number of function response parts is equal to the number "
-                "of function call parts of the function call turn."
-            )
-        if sorted(str(c.get("name")) for c in calls) != sorted(
-            str(r.get("name")) for r in responses
-        ):
-            raise GeminiRuleError(
-                f"* contents[{i}]: function response names {[r.get('name') for r in responses]} "
-                f"do not match the function calls {[c.get('name') for c in calls]}"
-            )
-    for i, content in enumerate(contents):
-        if content.get("role") != "model":
-            continue
-        parts = _parts(content)
-        server_calls = {
-            str(_get(p, "toolCall").get("id"))
-            for p in parts
-            if isinstance(_get(p, "toolCall"), dict)
-        }
-        answered = {
-            str(_get(p, "toolResponse").get("id"))
-            for p in parts
-            if isinstance(_get(p, "toolResponse"), dict)
-        }
-        if server_calls != answered:
-            raise GeminiRuleError(
-                f"* contents[{i}]: every toolCall part must be sent back with its toolResponse "
-                f"(calls {sorted(server_calls)}, responses {sorted(answered)})"
-            )
-
-
-def _check_signatures(contents: list[Any]) -> None:
-    """Gemini 3: the first call of each model turn in the current turn carries its signature."""
-    start = 0
-    for i, content in enumerate(contents):
-        if _starts_turn(content):
-            start = i + 1
-    for i, content in enumerate(contents):
-        if not isinstance(content, dict) or content.get("role") != "model":
-            continue
-        calls = [p for p in _parts(content) if isinstance(_get(p, "functionCall"), dict)]
-        for position, part in enumerate(calls):
-            signature = _get(part, "thoughtSignature")
-            call = _get(part, "functionCall")
-            if signature is None and position == 0 and i >= start:
-                raise GeminiRuleError(
-                    "Function call is missing a thought_signature in functionCall parts. This is "
-                    "required for tools to work correctly. Additional data, function call "
-                    f"`default_api:{call.get('name')}` , position {i + 1}. Please refer to "
-                    "https://ai.google.dev/gemini-api/docs/thought-signatures for more details."
-                )
-            if isinstance(signature, str) and signature != _SKIP_SIGNATURE:
-                raw = b64decode_any(signature)
-                if raw.startswith(_SIGNATURE_PREFIX) and signature != call_signature(
-                    str(call.get("name")), call.get("args", {})
-                ):
-                    raise GeminiRuleError(
-                        f"Thought signature is not valid (contents[{i}], function call "
-                        f"{call.get('name')!r})."
-                    )
 
 
 # --- values for a schema -------------------------------------------------------------------
@@ -425,8 +232,8 @@ def _pick_functions(prompt: str, declarations: list[JSON], forced: bool) -> list
 
 def _function_schema(declaration: Mapping[str, Any]) -> Any:
     return (
-        _get(declaration, "parametersJsonSchema")
-        or _get(declaration, "parameters")
+        field(declaration, "parametersJsonSchema")
+        or field(declaration, "parameters")
         or {"type": "object", "properties": {}}
     )
 
@@ -434,11 +241,11 @@ def _function_schema(declaration: Mapping[str, Any]) -> Any:
 def _responses_text(contents: list[Any]) -> str | None:
     """What the tools answered, when the conversation ends with function responses."""
     last = contents[-1] if contents else None
-    if _starts_turn(last):
+    if starts_turn(last):
         return None
     answers = []
-    for part in _parts(last):
-        answer = _get(part, "functionResponse")
+    for part in parts_of(last):
+        answer = field(part, "functionResponse")
         if isinstance(answer, dict):
             result = answer.get("response") or {}
             shown = (
@@ -531,8 +338,8 @@ class ScriptedGemini:
     def answer(self, model: str, body: Mapping[str, Any]) -> JSON:
         """The whole GenerateContentResponse for a request body."""
         number = self._next()
-        contents = [c for c in _get(body, "contents") or () if isinstance(c, dict)]
-        prompt = _user_text(contents)
+        contents = [c for c in field(body, "contents") or () if isinstance(c, dict)]
+        prompt = user_text(contents)
         if self.block is not None and self.block.search(prompt):
             return {**blocked("SAFETY"), "modelVersion": self.model_version or model}
         if self.refuse is not None and self.refuse.search(prompt):
@@ -541,17 +348,17 @@ class ScriptedGemini:
                 model_version=self.model_version or model,
                 response_id=f"scripted-{number}",
             )
-        generation = _get(body, "generationConfig") or {}
+        generation = field(body, "generationConfig") or {}
         parts = self._parts(model, body, contents, prompt, generation, number)
         finish = "STOP"
-        stops = [s for s in _get(generation, "stopSequences") or () if s]
+        stops = [s for s in field(generation, "stopSequences") or () if s]
         for part in parts:
             text = part.get("text")
             if isinstance(text, str) and stops:
                 cut = min((text.find(s) for s in stops if s in text), default=-1)
                 if cut >= 0:
                     part["text"] = text[:cut]
-        limit = _get(generation, "maxOutputTokens")
+        limit = field(generation, "maxOutputTokens")
         out_tokens = sum(len(json.dumps(p)) for p in parts) // 4 + 1
         if (
             isinstance(limit, int)
@@ -578,10 +385,10 @@ class ScriptedGemini:
         generation: Mapping[str, Any],
         number: int,
     ) -> list[JSON]:
-        declarations = _declarations(body)
-        calling = _get(_get(body, "toolConfig") or {}, "functionCallingConfig") or {}
-        mode = str(_get(calling, "mode") or "AUTO").upper()
-        allowed = _get(calling, "allowedFunctionNames") or []
+        declarations = declarations_of(body)
+        calling = field(field(body, "toolConfig") or {}, "functionCallingConfig") or {}
+        mode = str(field(calling, "mode") or "AUTO").upper()
+        allowed = field(calling, "allowedFunctionNames") or []
         if allowed:
             declarations = [d for d in declarations if d.get("name") in allowed]
         tool_answers = _responses_text(contents)
@@ -606,7 +413,7 @@ class ScriptedGemini:
         parts: list[JSON] = []
         computed: int | float | None = None
         task: Computation | None = None
-        if "codeExecution" in _builtins(body) or "code_execution" in _builtins(body):
+        if "codeExecution" in builtin_tools(body) or "code_execution" in builtin_tools(body):
             match = _ARITHMETIC.search(prompt) if tool_answers is None else None
             computed = evaluate(match.group(0)) if match else None
             if computed is None and tool_answers is None:
@@ -623,7 +430,7 @@ class ScriptedGemini:
                     },
                     {"codeExecutionResult": {"outcome": "OUTCOME_OK", "output": f"{computed}\n"}},
                 ]
-        schema = _get(generation, "responseJsonSchema") or _get(generation, "responseSchema")
+        schema = field(generation, "responseJsonSchema") or field(generation, "responseSchema")
         if isinstance(schema, dict):
             hints = _Hints(
                 f"{computed} {prompt}"
@@ -633,7 +440,7 @@ class ScriptedGemini:
             )
             data = example_value(schema, schema, hints)
             return [*parts, {"text": json.dumps(data, ensure_ascii=False)}]
-        if _get(generation, "responseMimeType") == "application/json":
+        if field(generation, "responseMimeType") == "application/json":
             asked = next(
                 (t for t in [prompt, *reversed(_all_user_texts(contents))] if _QUOTED.search(t)),
                 prompt,
@@ -668,7 +475,7 @@ class ScriptedGemini:
 
 
 def _call_key(part: Mapping[str, Any]) -> tuple[str, str]:
-    call = _get(part, "functionCall") or {}
+    call = field(part, "functionCall") or {}
     return str(call.get("name")), json.dumps(call.get("args") or {}, sort_keys=True)
 
 
@@ -676,10 +483,10 @@ def _calls_this_turn(contents: list[JSON]) -> list[tuple[str, str]]:
     """(name, args) of every function call the model made since the user last spoke."""
     made: list[tuple[str, str]] = []
     for content in reversed(contents):
-        if _starts_turn(content):
+        if starts_turn(content):
             break
         if content.get("role") == "model":
-            made += [_call_key(p) for p in _parts(content) if _get(p, "functionCall")]
+            made += [_call_key(p) for p in parts_of(content) if field(p, "functionCall")]
     return made
 
 
@@ -689,7 +496,7 @@ def _all_user_texts(contents: list[JSON]) -> list[str]:
         p["text"]
         for c in contents
         if c.get("role", "user") == "user"
-        for p in _parts(c)
+        for p in parts_of(c)
         if isinstance(p.get("text"), str)
     ]
 
@@ -698,9 +505,9 @@ def _csv_texts(contents: list[JSON]) -> list[str]:
     """The CSV files attached inline, decoded (the data a grouped question is about)."""
     found = []
     for content in contents:
-        for part in _parts(content):
-            blob = _get(part, "inlineData")
-            if isinstance(blob, dict) and str(_get(blob, "mimeType")).startswith("text/csv"):
+        for part in parts_of(content):
+            blob = field(part, "inlineData")
+            if isinstance(blob, dict) and str(field(blob, "mimeType")).startswith("text/csv"):
                 try:
                     found.append(b64decode_any(str(blob.get("data", ""))).decode("utf-8"))
                 except (ValueError, UnicodeDecodeError):
@@ -712,7 +519,7 @@ def _last_model_text(contents: list[JSON]) -> str:
     """Everything the model wrote in its last turn (a computation a schema answer uses)."""
     for content in reversed(contents):
         if content.get("role") == "model":
-            return "\n".join(p["text"] for p in _parts(content) if isinstance(p.get("text"), str))
+            return "\n".join(p["text"] for p in parts_of(content) if isinstance(p.get("text"), str))
     return ""
 
 
@@ -720,7 +527,7 @@ def _last_model_line(contents: list[JSON]) -> str:
     """The last line the model wrote (what a follow-up answer builds on), or ''."""
     for content in reversed(contents):
         if content.get("role") == "model":
-            texts = [p["text"] for p in _parts(content) if isinstance(p.get("text"), str)]
+            texts = [p["text"] for p in parts_of(content) if isinstance(p.get("text"), str)]
             lines = "\n".join(texts).strip().splitlines()
             return lines[-1] if lines else ""
     return ""

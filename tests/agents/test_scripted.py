@@ -13,14 +13,8 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, Field
 
 from langchain_gemini_codeexec.testing import GeminiTestServer
-from langchain_gemini_codeexec.testing._scripted import (
-    GeminiRuleError,
-    _Hints,
-    call_signature,
-    check_request,
-    evaluate,
-    example_value,
-)
+from langchain_gemini_codeexec.testing._rules import GeminiRuleError, call_signature, check_request
+from langchain_gemini_codeexec.testing._scripted import _Hints, evaluate, example_value
 from tests.support import MakeLLM
 
 
