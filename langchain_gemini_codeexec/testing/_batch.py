@@ -71,7 +71,8 @@ class BatchScript:
     """How the next jobs behave (snapshotted when a job is created).
 
     - ``pending_polls`` / ``running_polls``: GETs a job spends in each state; requests are
-      answered over the running polls, so counts advance.
+      answered over the running polls, so counts advance (both 0: the first GET finds the
+      job done).
     - ``end_state``: e.g. ``"BATCH_STATE_FAILED"`` or ``"BATCH_STATE_EXPIRED"``; requests not
       yet answered then have no result. ``error_message`` is the job's error.
     - ``malformed_keys``: result lines of these keys are cut in half (file output).
@@ -270,7 +271,8 @@ class BatchEndpoints:
         script = job.script
         if job.state == pending and job.polls >= script.pending_polls:
             job.state, job.polls = running, 0
-            return
+            if script.pending_polls:  # pending_polls=0: running from the first GET on
+                return
         if job.state != running:
             return
         total = len(job.requests)

@@ -13,9 +13,16 @@ from google import genai
 from langchain_gemini_codeexec import ChatGeminiCodeExecution
 from langchain_gemini_codeexec.batch import submit_batch
 from langchain_gemini_codeexec.testing import Reply, offline, response, text
+from langchain_gemini_codeexec.testing._offline import main
 
 ROOT = Path(__file__).resolve().parents[2]
 REAL_KEY = "real-key-that-must-not-leave-0123456789"
+SCRIPT = (
+    "import sys\n"
+    "from langchain_gemini_codeexec import ChatGeminiCodeExecution\n"
+    "llm = ChatGeminiCodeExecution(model='gemini-2.5-flash')\n"
+    "print(sys.argv[1:], llm.invoke('What is 2 ** 10? Run code.').text)\n"
+)
 
 
 def test_models_built_inside_use_the_offline_server_and_the_env_comes_back(
@@ -50,25 +57,35 @@ def test_the_env_comes_back_after_an_error(monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def test_batch_jobs_finish_at_once_offline() -> None:
-    with offline():
+    with offline() as server:
         llm = ChatGeminiCodeExecution(model="gemini-2.5-flash")
         job = submit_batch(llm, ["Mean of 1, 2 and 6?", "What is 2 + 2?"], keys=["m", "s"])
-        job.poll_until_done(poll_interval=60, timeout=5)  # would time out if it waited
+        job.poll_until_done(poll_interval=60, timeout=30)
         results = {r.key: r.message.text for r in job.results() if r.message}
+    polls = [r for r in server.requests if r.method == "GET" and "batches/" in r.path]
+    assert len(polls) == 1  # done at the first poll: a snippet's loop never sleeps
     assert results == {
         "m": "The mean of 1, 2 and 6 is **3.0** (3 values, sum 9).",
-        "s": ("The result is 4."),
+        "s": "The result is 4.",
     }
 
 
+def test_a_whole_script_runs_offline_in_process(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    script = tmp_path / "mine.py"
+    script.write_text(SCRIPT)
+    monkeypatch.delenv("GOOGLE_API_KEY", raising=False)
+    assert main([str(script), "--flag"]) == 0
+    assert capsys.readouterr().out.strip() == "['--flag'] The result is 1024."
+    assert "GOOGLE_API_KEY" not in os.environ
+    assert main([]) == 2 and "usage:" in capsys.readouterr().out
+
+
+@pytest.mark.slow  # two fresh interpreters; the fast suite runs main() in-process above
 def test_a_whole_script_runs_offline(tmp_path: Path) -> None:
     script = tmp_path / "mine.py"
-    script.write_text(
-        "import sys\n"
-        "from langchain_gemini_codeexec import ChatGeminiCodeExecution\n"
-        "llm = ChatGeminiCodeExecution(model='gemini-2.5-flash')\n"
-        "print(sys.argv[1:], llm.invoke('What is 2 ** 10? Run code.').text)\n"
-    )
+    script.write_text(SCRIPT)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GOOGLE", "GEMINI"))}
     env["PYTHONPATH"] = str(ROOT)
     done = subprocess.run(
