@@ -70,7 +70,7 @@ def create_cache(
     Gemini refuses caches below a per-model minimum (about 1,000-4,000 tokens).
     """
     model, request = _create_request(llm, messages, ttl, display_name, kwargs)
-    return _caches.create(model._get_transport(), request)
+    return model._get_transport().drive(_caches.create(request))
 
 
 async def acreate_cache(
@@ -83,40 +83,40 @@ async def acreate_cache(
 ) -> str:
     """Async `create_cache`."""
     model, request = _create_request(llm, messages, ttl, display_name, kwargs)
-    return await _caches.acreate(model._get_transport(), request)
+    return await model._get_transport().adrive(_caches.create(request))
 
 
 def update_cache(llm: Any, name: str, *, ttl: TTL) -> dict[str, Any]:
     """Set a cache's TTL (or expiry `datetime`); returns the cache resource JSON."""
     model, _ = _model(llm, "update_cache")
-    return _caches.update(model._get_transport(), name, ttl)
+    return model._get_transport().drive(_caches.update(model.genai_client, name, ttl))
 
 
 async def aupdate_cache(llm: Any, name: str, *, ttl: TTL) -> dict[str, Any]:
     """Async `update_cache`."""
     model, _ = _model(llm, "update_cache")
-    return await _caches.aupdate(model._get_transport(), name, ttl)
+    return await model._get_transport().adrive(_caches.update(model.genai_client, name, ttl))
 
 
 def get_cache(llm: Any, name: str) -> dict[str, Any]:
     """A cache's resource JSON (name, model, displayName, expireTime, usageMetadata)."""
     model, _ = _model(llm, "get_cache")
-    return _caches.get(model._get_transport(), name)
+    return model._get_transport().drive(_caches.get(model.genai_client, name))
 
 
 async def aget_cache(llm: Any, name: str) -> dict[str, Any]:
     """Async `get_cache`."""
     model, _ = _model(llm, "get_cache")
-    return await _caches.aget(model._get_transport(), name)
+    return await model._get_transport().adrive(_caches.get(model.genai_client, name))
 
 
 def delete_cache(llm: Any, name: str) -> None:
     """Delete a cache now (else Gemini deletes it when its TTL runs out)."""
     model, _ = _model(llm, "delete_cache")
-    _caches.delete(model._get_transport(), name)
+    model._get_transport().drive(_caches.delete(model.genai_client, name))
 
 
 async def adelete_cache(llm: Any, name: str) -> None:
     """Async `delete_cache`."""
     model, _ = _model(llm, "delete_cache")
-    await _caches.adelete(model._get_transport(), name)
+    await model._get_transport().adrive(_caches.delete(model.genai_client, name))

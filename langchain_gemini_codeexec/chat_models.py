@@ -48,7 +48,8 @@ from langchain_gemini_codeexec._mapping.from_gemini import (
 )
 from langchain_gemini_codeexec._mapping.streaming import StreamState, blocked_error
 from langchain_gemini_codeexec._mapping.to_gemini import is_legacy_model, messages_to_contents
-from langchain_gemini_codeexec._transport.config import build_client, check_api_key
+from langchain_gemini_codeexec._transport.config import build_client, check_api_key, model_path
+from langchain_gemini_codeexec._transport.flow import Flow, call
 from langchain_gemini_codeexec._transport.retry import RetryPolicy
 from langchain_gemini_codeexec._transport.transport import Transport
 from langchain_gemini_codeexec.errors import (
@@ -87,6 +88,18 @@ _CONNECTION_SETTINGS = frozenset(
         "client",
     }
 )
+
+
+def _generation(client: Client, model: str, body: dict[str, Any]) -> Flow[dict[str, Any]]:
+    """generateContent, the body checked against (and trimmed to) the cache it names."""
+    sent = yield from _caching.apply(client, model, body)
+    return (yield from call("post", f"{model_path(client, model)}:generateContent", sent))
+
+
+def _counted(client: Client, model: str, body: dict[str, Any]) -> Flow[int]:
+    """Gemini's countTokens of `body`."""
+    answer = yield from call("post", f"{model_path(client, model)}:countTokens", body)
+    return int(answer.get("totalTokens", 0))
 
 
 def _env_flag(name: str) -> bool | None:
@@ -320,7 +333,7 @@ class ChatGeminiCodeExecution(BaseChatModel, GenerationOptions):
         """One client per model instance, built on first use and then reused.
 
         The one package-internal accessor to the transport, for modules that cooperate
-        with the model (batch, caching); the public tool uses the public methods only."""
+        with the model (batch, caching, the tool): they drive their flows through it."""
         transport = self._transport
         if transport is not None:
             return transport
@@ -529,8 +542,8 @@ class ChatGeminiCodeExecution(BaseChatModel, GenerationOptions):
         **kwargs: Any,
     ) -> ChatResult:
         model, body = self._build_request(messages, stop, kwargs)
-        body = _caching.apply(self._get_transport(), model, body)
-        return self._result(self._get_transport().generate(model, body), model)
+        flow = _generation(self.genai_client, model, body)
+        return self._result(self._get_transport().drive(flow), model)
 
     async def _agenerate(
         self,
@@ -540,8 +553,8 @@ class ChatGeminiCodeExecution(BaseChatModel, GenerationOptions):
         **kwargs: Any,
     ) -> ChatResult:
         model, body = self._build_request(messages, stop, kwargs)
-        body = await _caching.aapply(self._get_transport(), model, body)
-        return self._result(await self._get_transport().agenerate(model, body), model)
+        flow = _generation(self.genai_client, model, body)
+        return self._result(await self._get_transport().adrive(flow), model)
 
     def _stream(
         self,
@@ -551,9 +564,10 @@ class ChatGeminiCodeExecution(BaseChatModel, GenerationOptions):
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         model, body = self._build_request(messages, stop, kwargs)
-        body = _caching.apply(self._get_transport(), model, body)
+        transport = self._get_transport()
+        body = transport.drive(_caching.apply(transport.client, model, body))
         state = StreamState(model)
-        for response in self._get_transport().stream(model, body):
+        for response in transport.stream(model, body):
             chunk = ChatGenerationChunk(message=state.chunk(response))
             if run_manager is not None:
                 run_manager.on_llm_new_token(chunk.text, chunk=chunk)
@@ -568,9 +582,10 @@ class ChatGeminiCodeExecution(BaseChatModel, GenerationOptions):
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
         model, body = self._build_request(messages, stop, kwargs)
-        body = await _caching.aapply(self._get_transport(), model, body)
+        transport = self._get_transport()
+        body = await transport.adrive(_caching.apply(transport.client, model, body))
         state = StreamState(model)
-        async for response in self._get_transport().astream(model, body):
+        async for response in transport.astream(model, body):
             chunk = ChatGenerationChunk(message=state.chunk(response))
             if run_manager is not None:
                 await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
@@ -612,7 +627,7 @@ class ChatGeminiCodeExecution(BaseChatModel, GenerationOptions):
         with the bound options: `llm.get_num_tokens_from_messages(msgs, **bound.kwargs)`.
         """
         model, body = self._count_request(messages, tools, kwargs)
-        return int(self._get_transport().count_tokens(model, body).get("totalTokens", 0))
+        return self._get_transport().drive(_counted(self.genai_client, model, body))
 
     async def aget_num_tokens_from_messages(
         self,
@@ -622,8 +637,7 @@ class ChatGeminiCodeExecution(BaseChatModel, GenerationOptions):
     ) -> int:
         """Async `get_num_tokens_from_messages`."""
         model, body = self._count_request(messages, tools, kwargs)
-        answer = await self._get_transport().acount_tokens(model, body)
-        return int(answer.get("totalTokens", 0))
+        return await self._get_transport().adrive(_counted(self.genai_client, model, body))
 
     def get_num_tokens(self, text: str) -> int:
         """Tokens of `text` as one user message, counted by Gemini's `countTokens`.
@@ -634,16 +648,14 @@ class ChatGeminiCodeExecution(BaseChatModel, GenerationOptions):
         body = self._text_count_body(text)
         if not body:
             return 0
-        answer = self._get_transport().count_tokens(self.model, body)
-        return int(answer.get("totalTokens", 0))
+        return self._get_transport().drive(_counted(self.genai_client, self.model, body))
 
     async def aget_num_tokens(self, text: str) -> int:
         """Async `get_num_tokens`."""
         body = self._text_count_body(text)
         if not body:
             return 0
-        answer = await self._get_transport().acount_tokens(self.model, body)
-        return int(answer.get("totalTokens", 0))
+        return await self._get_transport().adrive(_counted(self.genai_client, self.model, body))
 
     @staticmethod
     def _text_count_body(text: str) -> dict[str, Any]:

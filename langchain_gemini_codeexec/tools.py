@@ -26,7 +26,8 @@ from langchain_gemini_codeexec._sandbox import describe as _describe
 from langchain_gemini_codeexec._sandbox import file_cache as _file_cache
 from langchain_gemini_codeexec._sandbox.catalog import FileCatalog
 from langchain_gemini_codeexec._sandbox.names import FileSource, LoadedFile
-from langchain_gemini_codeexec._sandbox.upload import afile_block, file_block
+from langchain_gemini_codeexec._sandbox.upload import file_block
+from langchain_gemini_codeexec._transport.flow import Flow, invoke
 from langchain_gemini_codeexec.caching import adelete_cache, delete_cache
 from langchain_gemini_codeexec.chat_models import ChatGeminiCodeExecution
 from langchain_gemini_codeexec.errors import (
@@ -240,7 +241,8 @@ class GeminiCodeExecutionTool(BaseTool):
         run_manager: CallbackManagerForToolRun | None = None,
     ) -> tuple[str, CodeExecutionReport]:
         try:
-            return self._answer(task, files, run_manager)
+            flow = self._answer(self._prepare(task, files), task, run_manager)
+            return self.llm._get_transport().drive(flow)
         except ToolException as exc:  # the agent reads it: bounded like run output
             raise _cut_error(exc, self.max_output_chars) from exc.__cause__
 
@@ -251,50 +253,31 @@ class GeminiCodeExecutionTool(BaseTool):
         run_manager: AsyncCallbackManagerForToolRun | None = None,
     ) -> tuple[str, CodeExecutionReport]:
         try:
-            return await self._aanswer(task, files, run_manager)
+            flow = self._answer(self._prepare(task, files), task, run_manager)
+            return await self.llm._get_transport().adrive(flow)
         except ToolException as exc:
             raise _cut_error(exc, self.max_output_chars) from exc.__cause__
 
     def _answer(
         self,
+        loaded: list[LoadedFile],
         task: str,
-        files: list[str] | None,
-        run_manager: CallbackManagerForToolRun | None,
-    ) -> tuple[str, CodeExecutionReport]:
-        loaded = self._prepare(task, files)
+        run_manager: CallbackManagerForToolRun | AsyncCallbackManagerForToolRun | None,
+    ) -> Flow[tuple[str, CodeExecutionReport]]:
+        """The whole call, written once: driven with blocking I/O by `_run`, with asyncio
+        by `_arun` (see `_transport.flow`)."""
         config: RunnableConfig = {"callbacks": run_manager.get_child() if run_manager else None}
         try:
             message = None
             if self.cache_files and loaded:
-                message = _file_cache.invoke_cached(self, task, loaded, config)
+                message = yield from _file_cache.invoke_cached(self, task, loaded, config)
             if message is None:
-                client, run = self.llm.genai_client, self.llm.run_sdk_call
-                blocks = [file_block(f, client, self.inline_max_bytes, run) for f in loaded]
-                message = self.llm.invoke(
-                    self._messages(task, loaded, blocks), config, code_execution=True
-                )
-        except GeminiCodeExecutionError as exc:
-            raise _tool_error(self.name, exc) from exc
-        return self._finish(message)
-
-    async def _aanswer(
-        self,
-        task: str,
-        files: list[str] | None,
-        run_manager: AsyncCallbackManagerForToolRun | None,
-    ) -> tuple[str, CodeExecutionReport]:
-        loaded = self._prepare(task, files)
-        config: RunnableConfig = {"callbacks": run_manager.get_child() if run_manager else None}
-        try:
-            message = None
-            if self.cache_files and loaded:
-                message = await _file_cache.ainvoke_cached(self, task, loaded, config)
-            if message is None:
-                client, arun = self.llm.genai_client, self.llm.arun_sdk_call
-                blocks = [await afile_block(f, client, self.inline_max_bytes, arun) for f in loaded]
-                message = await self.llm.ainvoke(
-                    self._messages(task, loaded, blocks), config, code_execution=True
-                )
+                client = self.llm.genai_client
+                blocks = []
+                for file in loaded:
+                    blocks.append((yield from file_block(file, client, self.inline_max_bytes)))
+                messages = self._messages(task, loaded, blocks)
+                message = yield from invoke(self.llm, messages, config, code_execution=True)
         except GeminiCodeExecutionError as exc:
             raise _tool_error(self.name, exc) from exc
         return self._finish(message)

@@ -8,7 +8,8 @@ GET does not return a cache's system instruction or tools, so for any other cach
 once (it must exist and be for the same model) and refuse a system message or function
 tools we cannot check, instead of sending what Gemini would refuse or silently dropping it.
 
-All HTTP calls of this module go through `_call` / `_acall`.
+Its requests are sans-IO flows (`_transport.flow`): the model's transport drives each with
+blocking I/O or with asyncio, so every decision here is written once.
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from langchain_gemini_codeexec._transport.config import model_path
+from langchain_gemini_codeexec._transport.flow import Flow, call
 from langchain_gemini_codeexec._transport.sdk import vertex_prefix
-from langchain_gemini_codeexec._transport.transport import Transport
 from langchain_gemini_codeexec.errors import CacheGoneError, GeminiAPIError, InvalidMessageError
 
 if TYPE_CHECKING:
@@ -204,17 +205,7 @@ def too_small(exc: BaseException) -> int | None:
     return None
 
 
-# --- HTTP (the one place this module talks to Gemini) -----------------------------------
-
-
-def _call(transport: Transport, method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
-    return transport.request(method, path, body)
-
-
-async def _acall(
-    transport: Transport, method: str, path: str, body: dict[str, Any]
-) -> dict[str, Any]:
-    return await transport.arequest(method, path, body)
+# --- flows (sans-IO: they yield their requests; Transport.drive / adrive send them) -------
 
 
 def _not_found(name: str, exc: GeminiAPIError) -> CacheGoneError:
@@ -245,25 +236,12 @@ def _current(name: str) -> CacheRecord | None:
     return record
 
 
-def _lookup(transport: Transport, name: str) -> CacheRecord:
+def _lookup(name: str) -> Flow[CacheRecord]:
     record = _current(name)
     if record is not None:
         return record
     try:
-        resource = _call(transport, "get", name, {})
-    except GeminiAPIError as exc:
-        if is_gone(exc):
-            raise _not_found(name, exc) from exc
-        raise
-    return _record_from_get(name, resource)
-
-
-async def _alookup(transport: Transport, name: str) -> CacheRecord:
-    record = _current(name)
-    if record is not None:
-        return record
-    try:
-        resource = await _acall(transport, "get", name, {})
+        resource = yield from call("get", name, {})
     except GeminiAPIError as exc:
         if is_gone(exc):
             raise _not_found(name, exc) from exc
@@ -337,19 +315,12 @@ def _check_and_strip(record: CacheRecord, model: str, body: dict[str, Any]) -> d
     return sent
 
 
-def apply(transport: Transport, model: str, body: dict[str, Any]) -> dict[str, Any]:
+def apply(client: Client, model: str, body: dict[str, Any]) -> Flow[dict[str, Any]]:
     """The body to send: unchanged without `cachedContent`, else checked and trimmed."""
     if "cachedContent" not in body:
         return body
-    name = cache_name(transport.client, body["cachedContent"])
-    return _check_and_strip(_lookup(transport, name), model, body)
-
-
-async def aapply(transport: Transport, model: str, body: dict[str, Any]) -> dict[str, Any]:
-    if "cachedContent" not in body:
-        return body
-    name = cache_name(transport.client, body["cachedContent"])
-    return _check_and_strip(await _alookup(transport, name), model, body)
+    name = cache_name(client, body["cachedContent"])
+    return _check_and_strip((yield from _lookup(name)), model, body)
 
 
 # --- create, update, delete ---------------------------------------------------------------
@@ -407,12 +378,9 @@ def _record_created(request: dict[str, Any], resource: dict[str, Any]) -> str:
     return name
 
 
-def create(transport: Transport, request: dict[str, Any]) -> str:
-    return _record_created(request, _call(transport, "post", "cachedContents", request))
-
-
-async def acreate(transport: Transport, request: dict[str, Any]) -> str:
-    return _record_created(request, await _acall(transport, "post", "cachedContents", request))
+def create(request: dict[str, Any]) -> Flow[str]:
+    """Create the cache `request` (from `create_body`) describes; its name."""
+    return _record_created(request, (yield from call("post", "cachedContents", request)))
 
 
 def _patch(client: Client, name: str, ttl: Any) -> tuple[str, dict[str, str]]:
@@ -429,33 +397,17 @@ def _updated(name: str, resource: dict[str, Any]) -> dict[str, Any]:
     return resource
 
 
-def update(transport: Transport, name: str, ttl: Any) -> dict[str, Any]:
-    path, field = _patch(transport.client, name, ttl)
-    full = cache_name(transport.client, name)
-    return _updated(full, _call(transport, "patch", path, field))
+def update(client: Client, name: str, ttl: Any) -> Flow[dict[str, Any]]:
+    path, field = _patch(client, name, ttl)
+    full = cache_name(client, name)
+    return _updated(full, (yield from call("patch", path, field)))
 
 
-async def aupdate(transport: Transport, name: str, ttl: Any) -> dict[str, Any]:
-    path, field = _patch(transport.client, name, ttl)
-    full = cache_name(transport.client, name)
-    return _updated(full, await _acall(transport, "patch", path, field))
+def get(client: Client, name: str) -> Flow[dict[str, Any]]:
+    return (yield from call("get", cache_name(client, name), {}))
 
 
-def get(transport: Transport, name: str) -> dict[str, Any]:
-    return _call(transport, "get", cache_name(transport.client, name), {})
-
-
-async def aget(transport: Transport, name: str) -> dict[str, Any]:
-    return await _acall(transport, "get", cache_name(transport.client, name), {})
-
-
-def delete(transport: Transport, name: str) -> None:
-    full = cache_name(transport.client, name)
-    _call(transport, "delete", full, {})
-    forget(full)
-
-
-async def adelete(transport: Transport, name: str) -> None:
-    full = cache_name(transport.client, name)
-    await _acall(transport, "delete", full, {})
+def delete(client: Client, name: str) -> Flow[None]:
+    full = cache_name(client, name)
+    yield from call("delete", full, {})
     forget(full)

@@ -27,7 +27,9 @@ from typing import TYPE_CHECKING, Any
 
 from langchain_gemini_codeexec._core import caches as _caching
 from langchain_gemini_codeexec._sandbox.names import LoadedFile
-from langchain_gemini_codeexec._sandbox.upload import afile_block, file_block
+from langchain_gemini_codeexec._sandbox.upload import file_block
+from langchain_gemini_codeexec._transport.config import model_path
+from langchain_gemini_codeexec._transport.flow import Flow, call, invoke, once
 from langchain_gemini_codeexec._transport.single_flight import SingleFlight
 from langchain_gemini_codeexec.errors import GeminiAPIError
 
@@ -151,7 +153,6 @@ class _Call:
         self.tool = tool
         self.loaded = loaded
         self.llm = tool.llm
-        self.transport = self.llm._get_transport()
         self.client = self.llm.genai_client
         self.ttl = _caching.ttl_seconds(tool.cache_ttl, "cache_ttl")
         self.margin = refresh_margin(self.ttl)
@@ -185,19 +186,19 @@ class _Call:
     def _extended(self, name: str, resource: dict[str, Any], tokens: int) -> FileCache:
         return self.store.put(self.key, FileCache(name, _caching.expire_at(resource), tokens))
 
-    # sync
-
-    def _create(self) -> FileCache:
-        run = self.transport.run  # retried and bounded by the model's timeout
-        blocks = [file_block(f, self.client, self.tool.inline_max_bytes, run) for f in self.loaded]
+    def _create(self) -> Flow[FileCache]:
+        blocks = []
+        for file in self.loaded:
+            blocks.append((yield from file_block(file, self.client, self.tool.inline_max_bytes)))
         model, body = self._body(blocks)
-        answer = self.transport.count_tokens(model, {"contents": body["contents"]})
+        path = f"{model_path(self.client, model)}:countTokens"
+        answer = yield from call("post", path, {"contents": body["contents"]})
         counted = int(answer.get("totalTokens") or 0)
         if counted < self._minimum(model):
             return inline_entry(counted)
         request = _caching.create_body(self.client, model, body, self.ttl)
         try:
-            name = _caching.create(self.transport, request)
+            name = yield from _caching.create(request)
         except GeminiAPIError as exc:
             small = self._too_small(model, exc, counted)
             if small is None:
@@ -206,7 +207,7 @@ class _Call:
         self.tool._created_caches.add(name)
         return created_entry(name, counted)
 
-    def _make(self) -> FileCache:
+    def _make(self) -> Flow[FileCache]:
         entry = self.store.fresh(self.key, self.margin)
         if entry is not None:
             return entry  # another caller made or refreshed it meanwhile
@@ -214,103 +215,46 @@ class _Call:
         name = self._reuse(old)
         if name is not None and old is not None:
             try:
-                resource = _caching.update(self.transport, name, self.ttl)
+                resource = yield from _caching.update(self.client, name, self.ttl)
                 return self._extended(name, resource, old.tokens)
             except GeminiAPIError as exc:
                 if not _caching.is_gone(exc):
                     raise
         if old is not None:
             self.store.drop(self.key, old.name)
-        return self.store.put(self.key, self._create())
+        return self.store.put(self.key, (yield from self._create()))
 
-    def entry(self) -> FileCache:
+    def entry(self) -> Flow[FileCache]:
         fresh = self.store.fresh(self.key, self.margin)
-        return fresh if fresh is not None else self.store.flights.run(self.key, self._make)
+        if fresh is not None:
+            return fresh
+        return (yield from once(self.store.flights, self.key, self._make))
 
     def gone(self, entry: FileCache) -> None:
         self.store.drop(self.key, entry.name)
 
-    # async
 
-    async def _acreate(self) -> FileCache:
-        run = self.transport.arun
-        blocks = [
-            await afile_block(f, self.client, self.tool.inline_max_bytes, run) for f in self.loaded
-        ]
-        model, body = self._body(blocks)
-        answer = await self.transport.acount_tokens(model, {"contents": body["contents"]})
-        counted = int(answer.get("totalTokens") or 0)
-        if counted < self._minimum(model):
-            return inline_entry(counted)
-        request = _caching.create_body(self.client, model, body, self.ttl)
-        try:
-            name = await _caching.acreate(self.transport, request)
-        except GeminiAPIError as exc:
-            small = self._too_small(model, exc, counted)
-            if small is None:
-                raise
-            return small
-        self.tool._created_caches.add(name)
-        return created_entry(name, counted)
-
-    async def _amake(self) -> FileCache:
-        entry = self.store.fresh(self.key, self.margin)
-        if entry is not None:
-            return entry
-        old = self.store.current(self.key)
-        name = self._reuse(old)
-        if name is not None and old is not None:
-            try:
-                resource = await _caching.aupdate(self.transport, name, self.ttl)
-                return self._extended(name, resource, old.tokens)
-            except GeminiAPIError as exc:
-                if not _caching.is_gone(exc):
-                    raise
-        if old is not None:
-            self.store.drop(self.key, old.name)
-        return self.store.put(self.key, await self._acreate())
-
-    async def aentry(self) -> FileCache:
-        fresh = self.store.fresh(self.key, self.margin)
-        if fresh is not None:
-            return fresh
-        return await self.store.flights.arun(self.key, self._amake)
-
-
-def invoke_cached(tool: Any, task: str, loaded: list[LoadedFile], config: Any) -> Any:
+def invoke_cached(tool: Any, task: str, loaded: list[LoadedFile], config: Any) -> Flow[Any]:
     """The tool's answer with its files from their cache; None: send them inline."""
     from langchain_core.messages import HumanMessage
 
-    call = _Call(tool, loaded)
+    cached = _Call(tool, loaded)
     for attempt in (1, 2):
-        entry = call.entry()
+        entry = yield from cached.entry()
         if entry.name is None:
             return None
         try:
-            return call.llm.invoke(
-                [HumanMessage(task)], config, code_execution=True, cached_content=entry.name
+            return (
+                yield from invoke(
+                    cached.llm,
+                    [HumanMessage(task)],
+                    config,
+                    code_execution=True,
+                    cached_content=entry.name,
+                )
             )
         except Exception as exc:
             if attempt == 2 or not _caching.is_gone(exc):
                 raise
-            call.gone(entry)  # recreated once, then the call is answered
-    return None  # pragma: no cover
-
-
-async def ainvoke_cached(tool: Any, task: str, loaded: list[LoadedFile], config: Any) -> Any:
-    from langchain_core.messages import HumanMessage
-
-    call = _Call(tool, loaded)
-    for attempt in (1, 2):
-        entry = await call.aentry()
-        if entry.name is None:
-            return None
-        try:
-            return await call.llm.ainvoke(
-                [HumanMessage(task)], config, code_execution=True, cached_content=entry.name
-            )
-        except Exception as exc:
-            if attempt == 2 or not _caching.is_gone(exc):
-                raise
-            call.gone(entry)
+            cached.gone(entry)  # recreated once, then the call is answered
     return None  # pragma: no cover

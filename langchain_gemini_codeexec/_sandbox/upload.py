@@ -18,6 +18,7 @@ from google.genai import Client, types
 from langchain_core.tools import ToolException
 
 from langchain_gemini_codeexec._sandbox.names import LoadedFile
+from langchain_gemini_codeexec._transport.flow import Flow, gated, sdk_call
 from langchain_gemini_codeexec._transport.single_flight import SingleFlight
 
 # Files API uploads expire after 48 hours; reuse an upload for a little less than that.
@@ -125,13 +126,9 @@ def _uri_block(file: LoadedFile, uploaded: Uploaded) -> dict[str, Any]:
     return {"type": file.block_type, "url": uploaded.uri, "mime_type": file.mime_type}
 
 
-def file_block(
-    file: LoadedFile,
-    client: Client,
-    inline_max_bytes: int,
-    run: Callable[[Callable[[], Uploaded]], Uploaded],
-) -> dict[str, Any]:
-    """The block for `file`, uploading it first when it is too big to go inline."""
+def file_block(file: LoadedFile, client: Client, inline_max_bytes: int) -> Flow[dict[str, Any]]:
+    """The block for `file`, uploading it first when it is too big to go inline (once per
+    content across threads and tasks; the upload retried and bounded as the model's calls)."""
     if not needs_upload(file, client, inline_max_bytes):
         return inline_block(file)
 
@@ -139,26 +136,13 @@ def file_block(
         sent = client.files.upload(file=io.BytesIO(file.data or b""), config=_upload_config(file))
         return _uploaded(sent, file.mime_type)
 
-    key = (file.sha256, file.mime_type)
-    return _uri_block(file, upload_cache(client).get(key, lambda: run(upload)))
-
-
-async def afile_block(
-    file: LoadedFile,
-    client: Client,
-    inline_max_bytes: int,
-    run: Callable[[Callable[[], Awaitable[Uploaded]]], Awaitable[Uploaded]],
-) -> dict[str, Any]:
-    """`file_block` with the async client."""
-    if not needs_upload(file, client, inline_max_bytes):
-        return inline_block(file)
-
-    async def upload() -> Uploaded:
+    async def aupload() -> Uploaded:
         sent = await client.aio.files.upload(
             file=io.BytesIO(file.data or b""), config=_upload_config(file)
         )
         return _uploaded(sent, file.mime_type)
 
+    cache = upload_cache(client)
     key = (file.sha256, file.mime_type)
-    return _uri_block(file, await upload_cache(client).aget(key, lambda: run(upload)))
-
+    uploaded = yield from gated(cache.get, cache.aget, key, lambda: sdk_call(upload, aupload))
+    return _uri_block(file, uploaded)

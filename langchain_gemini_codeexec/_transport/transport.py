@@ -22,12 +22,15 @@ import math
 import queue
 import socket
 import threading
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from langchain_gemini_codeexec._transport import sdk as _sdk
 from langchain_gemini_codeexec._transport.classify import convert_error
 from langchain_gemini_codeexec._transport.config import model_path
+from langchain_gemini_codeexec._transport.flow import Call, Flow, Invoke, SdkCall, Sleep
 from langchain_gemini_codeexec._transport.retry import RetryPolicy
 from langchain_gemini_codeexec._transport.sdk import errors, types
 from langchain_gemini_codeexec.errors import IncompleteResponseError
@@ -36,6 +39,7 @@ if TYPE_CHECKING:
     from google.genai import Client
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 # Longer timeouts are clamped to this (a year): 1e10 s overflows socket and thread waits.
 MAX_TIMEOUT = 365 * 24 * 3600.0
@@ -98,6 +102,15 @@ def _event(data: str) -> dict[str, Any]:
         code = error.get("code")
         errors.APIError.raise_error(code if isinstance(code, int) else 500, chunk, None)
     return chunk
+
+
+def _chunk(item: str | None) -> dict[str, Any] | None:
+    """The next chunk, None at the end of the stream."""
+    return None if item is None else _event(item)
+
+
+NextItem = Callable[[], "str | None"]
+"""The next SSE event of an open stream, None at its end (a blocking read)."""
 
 
 def _broken(exc: Exception, count: int) -> BaseException:
@@ -378,64 +391,89 @@ class Transport:
 
         return await self.retry.arun(lambda: self._bounded(typed()))
 
-    def generate(self, model: str, body: dict[str, Any]) -> dict[str, Any]:
-        return self.request("post", self.model_path(model, "generateContent"), body)
+    # --- flows (see _transport.flow): one body per feature, two drivers -----------------
 
-    async def agenerate(self, model: str, body: dict[str, Any]) -> dict[str, Any]:
-        return await self.arequest("post", self.model_path(model, "generateContent"), body)
+    def drive(self, flow: Flow[T]) -> T:
+        """Run `flow` to its result, each step with blocking I/O."""
+        value: Any = None
+        error: Exception | None = None
+        try:
+            while True:
+                try:
+                    step = flow.send(value) if error is None else flow.throw(error)
+                except StopIteration as stop:
+                    result: T = stop.value
+                    return result
+                error = None
+                try:
+                    if isinstance(step, Call):
+                        value = self.request(step.method, step.path, step.body)
+                    elif isinstance(step, Invoke):
+                        value = step.runnable.invoke(*step.args, **step.kwargs)
+                    elif isinstance(step, SdkCall):
+                        value = self.run(step.sync)
+                    elif isinstance(step, Sleep):
+                        time.sleep(step.seconds)
+                        value = None
+                    else:
+                        value = step.sync(step.key, partial(_run_made, self.drive, step.make))
+                except Exception as exc:  # thrown into the flow at its yield
+                    value, error = None, exc
+        finally:
+            flow.close()
 
-    def count_tokens(self, model: str, body: dict[str, Any]) -> dict[str, Any]:
-        return self.request("post", self.model_path(model, "countTokens"), body)
-
-    async def acount_tokens(self, model: str, body: dict[str, Any]) -> dict[str, Any]:
-        return await self.arequest("post", self.model_path(model, "countTokens"), body)
+    async def adrive(self, flow: Flow[T]) -> T:
+        """Run `flow` to its result, each step awaited."""
+        value: Any = None
+        error: Exception | None = None
+        try:
+            while True:
+                try:
+                    step = flow.send(value) if error is None else flow.throw(error)
+                except StopIteration as stop:
+                    result: T = stop.value
+                    return result
+                error = None
+                try:
+                    if isinstance(step, Call):
+                        value = await self.arequest(step.method, step.path, step.body)
+                    elif isinstance(step, Invoke):
+                        value = await step.runnable.ainvoke(*step.args, **step.kwargs)
+                    elif isinstance(step, SdkCall):
+                        value = await self.arun(step.async_)
+                    elif isinstance(step, Sleep):
+                        await asyncio.sleep(step.seconds)
+                        value = None
+                    else:
+                        made = partial(_run_made, self.adrive, step.make)
+                        value = await step.async_(step.key, made)
+                except Exception as exc:
+                    value, error = None, exc
+        finally:
+            flow.close()
 
     # --- streams --------------------------------------------------------------------
 
-    def _open(self, model: str, body: dict[str, Any]) -> tuple[Any, Iterator[str]]:
+    def _open_events(self, model: str, body: dict[str, Any]) -> tuple[NextItem, Callable[[], None]]:
+        """One attempt at a stream: (next event or None at the end, close)."""
         path = self.model_path(model, "streamGenerateContent?alt=sse")
-        request = _sdk.build_request(self.client, "post", path, body, self._sync_options)
-        response = _sdk.send(self.client, request)
-        return _sdk.raw_response(response), _sdk.events(response)
+        if self.timeout is None:
+            request = _sdk.build_request(self.client, "post", path, body, self._sync_options)
+            response = _sdk.send(self.client, request)
+            raw, events = _sdk.raw_response(response), _sdk.events(response)
 
-    def stream(self, model: str, body: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        """SSE chunks as JSON. Retried only until the first chunk has reached the caller."""
-        if self.timeout is not None:
-            yield from self._bounded_stream(model, body)
-            return
-
-        def first() -> tuple[Any, Iterator[str], dict[str, Any] | None]:
-            raw, events = self._open(model, body)
-            try:
-                item = next(events, None)
-                return raw, events, None if item is None else _event(item)
-            except BaseException:
+            def close() -> None:
+                getattr(events, "close", lambda: None)()
                 raw.close()
-                raise
 
-        raw, events, chunk = self.retry.run(first)
-        count = 0
-        try:
-            while chunk is not None:
-                yield chunk
-                count += 1
-                item = next(events, None)
-                chunk = None if item is None else _event(item)
-        except Exception as exc:
-            converted = _broken(exc, count)
-            if converted is exc:
-                raise
-            raise converted from exc
-        finally:
-            getattr(events, "close", lambda: None)()
-            raw.close()
-
-    def _bounded_stream(self, model: str, body: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        """`stream` with a timeout: a worker thread reads, each chunk has a deadline."""
-        timeout = self.timeout or MAX_TIMEOUT
+            return lambda: next(events, None), close
+        # With a timeout a worker thread reads, and each next event has a deadline.
+        timeout = self.timeout
 
         def pump(w: _Worker) -> None:
-            raw, events = self._open(model, body)
+            request = _sdk.build_request(self.client, "post", path, body, self._sync_options)
+            response = _sdk.send(self.client, request)
+            raw, events = _sdk.raw_response(response), _sdk.events(response)
             w.raw = raw
             try:
                 for item in events:
@@ -446,31 +484,35 @@ class Transport:
                 getattr(events, "close", lambda: None)()
                 raw.close()
 
-        def first() -> tuple[_Worker, dict[str, Any] | None]:
-            worker = _Worker()
-            worker.start(pump)
+        worker = _Worker()
+        worker.start(pump)
+        return lambda: worker.get(timeout), worker.stop
+
+    def stream(self, model: str, body: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """SSE chunks as JSON. Retried only until the first chunk has reached the caller."""
+
+        def first() -> tuple[NextItem, Callable[[], None], dict[str, Any] | None]:
+            next_item, close = self._open_events(model, body)
             try:
-                item = worker.get(timeout)
-                return worker, None if item is None else _event(item)
+                return next_item, close, _chunk(next_item())
             except BaseException:
-                worker.stop()
+                close()
                 raise
 
-        worker, chunk = self.retry.run(first)
+        next_item, close, chunk = self.retry.run(first)
         count = 0
         try:
             while chunk is not None:
                 yield chunk
                 count += 1
-                item = worker.get(timeout)
-                chunk = None if item is None else _event(item)
+                chunk = _chunk(next_item())
         except Exception as exc:
             converted = _broken(exc, count)
             if converted is exc:
                 raise
             raise converted from exc
         finally:
-            worker.stop()
+            close()
 
     async def astream(self, model: str, body: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
         """Async SSE chunks as JSON; retried only until the first chunk reached the caller.
@@ -485,8 +527,7 @@ class Transport:
             response = await self._bounded(_sdk.asend(self.client, request))
             raw, events = _sdk.raw_response(response), _sdk.aevents(response)
             try:
-                item = await self._bounded(anext(events, None))
-                return raw, events, None if item is None else _event(item)
+                return raw, events, _chunk(await self._bounded(anext(events, None)))
             except BaseException:
                 await _aclose_all(raw, events)
                 raise
@@ -497,8 +538,7 @@ class Transport:
             while chunk is not None:
                 yield chunk
                 count += 1
-                item = await self._bounded(anext(events, None))
-                chunk = None if item is None else _event(item)
+                chunk = _chunk(await self._bounded(anext(events, None)))
         except Exception as exc:
             converted = _broken(exc, count)
             if converted is exc:
@@ -506,6 +546,11 @@ class Transport:
             raise converted from exc
         finally:
             await _aclose_all(raw, events)
+
+
+def _run_made(drive: Callable[[Flow[T]], R], make: Callable[[], Flow[T]]) -> R:
+    """`drive` (or `adrive`) a flow made now: a single-flight owner's work."""
+    return drive(make())
 
 
 async def _aclose_all(raw: Any, events: AsyncIterator[str]) -> None:

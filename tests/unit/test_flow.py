@@ -1,0 +1,134 @@
+"""The two flow drivers: one flow body, the same outcome with blocking I/O and with asyncio.
+
+The request steps (`Call`, `SdkCall`) are exercised over real HTTP by the caching, file
+cache and tool tests; these check the drivers' own contract on steps that need no server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from langchain_gemini_codeexec._transport.config import build_client
+from langchain_gemini_codeexec._transport.flow import Flow, invoke, once, sleep
+from langchain_gemini_codeexec._transport.retry import RetryPolicy
+from langchain_gemini_codeexec._transport.single_flight import SingleFlight
+from langchain_gemini_codeexec._transport.transport import Transport
+
+
+class Echo:
+    """A runnable-shaped object: `invoke` / `ainvoke`, failing the first `failures` calls."""
+
+    def __init__(self, failures: int = 0, error: BaseException | None = None) -> None:
+        self.failures = failures
+        self.error = error or ValueError("boom")
+        self.calls: list[str] = []
+
+    def _answer(self, how: str, value: Any) -> Any:
+        self.calls.append(how)
+        if len(self.calls) <= self.failures:
+            raise self.error
+        return f"{how}:{value}"
+
+    def invoke(self, value: Any) -> Any:
+        return self._answer("sync", value)
+
+    async def ainvoke(self, value: Any) -> Any:
+        return self._answer("async", value)
+
+
+@pytest.fixture(scope="module")
+def transport() -> Transport:
+    client = build_client(
+        api_key="test-key",
+        vertexai=False,
+        project=None,
+        location=None,
+        credentials=None,
+        base_url="http://127.0.0.1:9",
+        api_version=None,
+    )
+    return Transport(client, RetryPolicy(max_retries=0))
+
+
+def run(transport: Transport, flow: Flow[Any], mode: str) -> Any:
+    if mode == "sync":
+        return transport.drive(flow)
+    return asyncio.run(transport.adrive(flow))
+
+
+MODES = ["sync", "async"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_failed_step_is_thrown_into_the_flow_which_may_recover(
+    transport: Transport, mode: str
+) -> None:
+    echo = Echo(failures=1)
+
+    def flow() -> Flow[list[str]]:
+        seen = []
+        for attempt in (1, 2):
+            try:
+                seen.append((yield from invoke(echo, attempt)))
+            except ValueError as exc:
+                seen.append(f"caught {exc} on {attempt}")
+        yield from sleep(0)
+        return seen
+
+    assert run(transport, flow(), mode) == ["caught boom on 1", f"{mode}:2"]
+    assert echo.calls == [mode, mode]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_an_error_the_flow_does_not_catch_reaches_the_caller_unchanged(
+    transport: Transport, mode: str
+) -> None:
+    error = ValueError("not for the flow")
+
+    def flow() -> Flow[Any]:
+        return (yield from invoke(Echo(failures=1, error=error), "x"))
+
+    with pytest.raises(ValueError) as raised:
+        run(transport, flow(), mode)
+    assert raised.value is error
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_an_interrupt_is_not_thrown_in_but_the_flow_is_closed(
+    transport: Transport, mode: str
+) -> None:
+    closed: list[str] = []
+
+    def flow() -> Flow[Any]:
+        try:
+            yield from invoke(Echo(failures=1, error=KeyboardInterrupt()), "x")
+        except BaseException as exc:  # only the close's GeneratorExit, not the interrupt
+            closed.append(f"thrown {type(exc).__name__}")
+            raise
+        finally:
+            closed.append("closed")
+
+    with pytest.raises(KeyboardInterrupt):
+        run(transport, flow(), mode)
+    assert closed == ["thrown GeneratorExit", "closed"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_once_runs_the_made_flow_through_the_gate_per_key(transport: Transport, mode: str) -> None:
+    flight: SingleFlight[str, str] = SingleFlight()
+    echo = Echo()
+
+    def made() -> Flow[str]:
+        answer: str = yield from invoke(echo, "made")
+        return answer
+
+    def flow() -> Flow[tuple[str, str]]:
+        first = yield from once(flight, "k", made)
+        second = yield from once(flight, "k", made)
+        return first, second
+
+    assert run(transport, flow(), mode) == (f"{mode}:made", f"{mode}:made")
+    assert echo.calls == [mode, mode]  # not shared when not concurrent: each runs
