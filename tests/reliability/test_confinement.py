@@ -188,6 +188,8 @@ def test_listing_in_the_description_is_capped(server: GeminiTestServer, tmp_path
     assert len(tool.available_files()) == MAX_LISTED_NAMES + 50
 
 
+# The cut is the tool's, after any HTTP library: one sync and one async path.
+@pytest.mark.parametrize("path", ["sync-httpx2", "async-aiohttp"])
 @pytest.mark.parametrize("mode", MODES)
 def test_a_huge_server_error_is_cut_for_the_agent(
     server: GeminiTestServer, path: str, mode: str

@@ -84,6 +84,25 @@ def loaded() -> Any:
 
 
 @pytest.mark.parametrize("path", ["async-aiohttp", "async-httpx2"])
+async def test_concurrent_calls_each_get_their_own_answer(
+    loaded: GeminiTestServer, path: str
+) -> None:
+    """The fast suite's smaller load (the 500 and 100 below are in the slow set): 50
+    `ainvoke` and 20 `astream` at once, answers finishing out of order."""
+    llm = path_llm(loaded.base_url, path, max_retries=0)
+    answers = await _ainvoke_all(llm, range(50))
+    streams = await asyncio.gather(*(_astream_one(llm, t) for t in range(20)))
+    assert [a for a in answers if isinstance(a, BaseException)] == []
+    for tag, message in enumerate(answers):
+        _check(message, tag)
+    for tag, total in enumerate(streams):
+        _check(total, tag)
+        assert total.chunk_position == "last"
+    assert len(loaded.model_requests) == 70
+
+
+@pytest.mark.slow  # CPU-bound: ~1.5 s a path
+@pytest.mark.parametrize("path", ["async-aiohttp", "async-httpx2"])
 async def test_500_concurrent_ainvoke_each_get_their_own_answer(
     loaded: GeminiTestServer, path: str
 ) -> None:
@@ -96,6 +115,7 @@ async def test_500_concurrent_ainvoke_each_get_their_own_answer(
     assert len(loaded.model_requests) == 500
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", ["async-aiohttp", "async-httpx2"])
 async def test_100_concurrent_astream_each_get_their_own_answer(
     loaded: GeminiTestServer, path: str
