@@ -7,7 +7,9 @@
 - `sync_client`: one sync test per sync HTTP library (httpx2, httpx).
 - `async_transport` / `allm`: one async test per async HTTP path of google-genai (aiohttp,
   httpx2, httpx); the path is checked to have carried the requests.
-- `ask`: one call in every mode (`TRANSPORT_MODES`): `answer = await ask(ask.model(), q)`.
+- `ask`: one call in each mode: `answer = await ask(ask.model(), q)`; invoke, stream,
+  ainvoke and astream on one sync and one async path (`CONTRACT_MODES`), or in every
+  mode on every HTTP path (`TRANSPORT_MODES`) for tests marked `every_http_path`.
 - `path`: one model per HTTP path (`PATHS`), built with `support.path_llm`.
 - `make_tool`, `close_async`: the tool and models whose async sessions close on the
   test's own loop.
@@ -28,6 +30,7 @@ from langchain_gemini_codeexec.testing import GeminiTestServer
 from tests.support import (
     API_KEY,
     ASYNC_TRANSPORTS,
+    CONTRACT_MODES,
     EXAMPLE_MODES,
     PATHS,
     SYNC_TRANSPORTS,
@@ -132,7 +135,20 @@ async def allm(async_transport: str, make_llm: MakeLLM) -> AsyncIterator[ChatGem
     await aclose_model(model)
 
 
-@pytest.fixture(params=TRANSPORT_MODES)
+@pytest.hookimpl(tryfirst=True)  # a parametrize mark wins over the fixture's own params
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """`ask` in all TRANSPORT_MODES where the HTTP library matters (`every_http_path`)."""
+    test = metafunc.definition
+    if "ask" not in metafunc.fixturenames or not test.get_closest_marker("every_http_path"):
+        return
+    for mark in test.iter_markers("parametrize"):
+        names = mark.args[0] if mark.args else mark.kwargs.get("argnames", ())
+        if "ask" in ([n.strip() for n in names.split(",")] if isinstance(names, str) else names):
+            return  # the test picks its own modes
+    test.add_marker(pytest.mark.parametrize("ask", TRANSPORT_MODES, indirect=True))
+
+
+@pytest.fixture(params=CONTRACT_MODES)
 async def ask(
     request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, make_llm: MakeLLM
 ) -> AsyncIterator[Caller]:

@@ -58,6 +58,10 @@ TRANSPORT_MODES = (
     *(f"ainvoke-{t}" for t in ASYNC_TRANSPORTS),
     *(f"astream-{t}" for t in ASYNC_TRANSPORTS),
 )
+# One sync and one async HTTP path (the SDK's defaults, checked): where the HTTP library
+# does not matter. Tests where it does (transport, timeouts, streaming, faults) are marked
+# `every_http_path` and get all of TRANSPORT_MODES.
+CONTRACT_MODES = ("invoke", "stream", "ainvoke-aiohttp", "astream-aiohttp")
 # The same, with the SDK's default transports only.
 CALL_MODES = ("invoke", "stream", "ainvoke", "astream")
 

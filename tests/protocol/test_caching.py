@@ -1,7 +1,7 @@
 """Explicit context caching through the real SDK over HTTP: create, use, update, delete.
 
-What each request carries and leaves out, errors before sending, usage, on every mode
-(invoke, stream; async over aiohttp, httpx2 and httpx).
+What each request carries and leaves out, errors before sending, usage, in each mode of
+the `ask` fixture (invoke, stream, ainvoke, astream).
 """
 
 from __future__ import annotations

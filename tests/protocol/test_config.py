@@ -149,6 +149,7 @@ async def test_api_version_in_the_path(echo_server: GeminiTestServer, ask: Any) 
     assert echo_server.last_request.path.startswith("/v1/projects/p/locations/europe-west4/")
 
 
+@pytest.mark.every_http_path
 async def test_default_headers_are_sent(echo_server: GeminiTestServer, ask: Any) -> None:
     llm = ask.model(default_headers={"X-Team": "analytics"})
     await call(ask, llm, "hi")
@@ -255,6 +256,7 @@ def test_explicit_vertexai_false_wins_over_env(
 # ------------------------------------------------------------------ timeout
 
 
+@pytest.mark.every_http_path
 async def test_timeout_in_seconds(server: GeminiTestServer, ask: Any) -> None:
     llm = ask.model(timeout=0.3, max_retries=0)
     server.enqueue(Reply.hang(10))
@@ -442,6 +444,7 @@ def _own_client(server: GeminiTestServer, key: str = "injected-key") -> genai.Cl
     return genai.Client(api_key=key, http_options=types.HttpOptions(base_url=server.base_url))
 
 
+@pytest.mark.every_http_path
 async def test_injected_client_is_used_and_reused(echo_server: GeminiTestServer, ask: Any) -> None:
     if ask.transport is not None:
         force_transport(ask.monkeypatch, ask.transport)  # before the client is built
@@ -461,6 +464,7 @@ def test_injected_client_must_be_a_genai_client() -> None:
         ChatGeminiCodeExecution(client=object())
 
 
+@pytest.mark.every_http_path
 async def test_one_client_per_model_reused(echo_server: GeminiTestServer, ask: Any) -> None:
     llm = ask.model()
     first = llm.genai_client

@@ -1,9 +1,10 @@
 """docs/contract.md section 1: a Gemini response becomes one AIMessage of v1 blocks, nothing lost.
 
 Every behaviour runs through the real google-genai SDK against the loopback server, in
-each mode of the `ask` fixture (invoke, stream, ainvoke and astream on aiohttp, httpx2
-and httpx); a streamed answer is scripted as realistic SSE chunks and its aggregate must
-read exactly like the whole answer.
+each mode of the `ask` fixture (invoke, stream, ainvoke and astream; one sync and one
+async HTTP path: the mapping does not depend on the HTTP library, test_streaming.py and
+test_errors.py run every path); a streamed answer is scripted as realistic SSE chunks
+and its aggregate must read exactly like the whole answer.
 """
 
 from __future__ import annotations

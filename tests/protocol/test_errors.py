@@ -31,6 +31,9 @@ from langchain_gemini_codeexec.testing import (
 )
 from tests.support import API_KEY, strip_index
 
+# Streaming and errors are where the HTTP library matters: `ask` on every path.
+pytestmark = pytest.mark.every_http_path
+
 
 def script(server: GeminiTestServer, ask: Any, resp: dict[str, Any]) -> None:
     server.enqueue(Reply.stream(stream_chunks(resp)) if ask.streamed else resp)

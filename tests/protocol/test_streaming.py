@@ -31,6 +31,9 @@ from langchain_gemini_codeexec.testing import (
 from langchain_gemini_codeexec.testing.demo import SUM_OF_PRIMES_PROMPT, sum_of_primes_chunks
 from tests.support import aggregate, as_message, assert_plain_json, strip_index
 
+# Streaming and errors are where the HTTP library matters: `ask` on every path.
+pytestmark = pytest.mark.every_http_path
+
 STREAM_MODES = ["stream", "astream-aiohttp", "astream-httpx2", "astream-httpx"]
 streaming = pytest.mark.parametrize("ask", STREAM_MODES, indirect=True)
 
