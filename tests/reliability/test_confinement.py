@@ -1,5 +1,6 @@
-"""What the tool sends and what the agent reads, through the real SDK on every HTTP path,
-invoked and streamed: files_dir confinement (links inside the directory that break the
+"""What the tool sends and what the agent reads, through the real SDK on one sync and one
+async HTTP path (the rules act before a request or after the answer, whatever the HTTP
+library), invoked and streamed: files_dir confinement (links inside the directory that break the
 name rules, a directory swapped for a link while the tool runs), file names and listings
 an agent reads, error text cut like run output, and save_images writing only new files.
 
@@ -37,6 +38,12 @@ SAFE = b"region,total\nnorth,10\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"chart" * 30
 ANSWER = response(code("print(1)", id="c1"), result("1\n", id="c1"), text("Done."))
 MODES = ("invoke", "stream")  # stream: a model with streaming=True under the tool
+
+
+@pytest.fixture(params=["sync-httpx2", "async-aiohttp"])
+def path(request: pytest.FixtureRequest) -> str:
+    """One sync and one async HTTP path (the SDK's defaults), not all five."""
+    return str(request.param)
 
 
 def _tool(server: GeminiTestServer, path: str, mode: str, **kw: Any) -> GeminiCodeExecutionTool:
@@ -188,8 +195,6 @@ def test_listing_in_the_description_is_capped(server: GeminiTestServer, tmp_path
     assert len(tool.available_files()) == MAX_LISTED_NAMES + 50
 
 
-# The cut is the tool's, after any HTTP library: one sync and one async path.
-@pytest.mark.parametrize("path", ["sync-httpx2", "async-aiohttp"])
 @pytest.mark.parametrize("mode", MODES)
 def test_a_huge_server_error_is_cut_for_the_agent(
     server: GeminiTestServer, path: str, mode: str
