@@ -28,6 +28,7 @@ from langchain_gemini_codeexec._mapping.blocks import (
     RESULT_BLOCK_TYPE,
     media_block_type,
 )
+from langchain_gemini_codeexec._mapping.grounding import annotate
 
 _FILES_API_MARKER = "/files/"
 
@@ -460,6 +461,7 @@ def response_to_message_fields(response: dict[str, Any], requested_model: str) -
     metadata = head_metadata(response, requested_model)
     metadata.update(tail_metadata(response))
     metadata["output_version"] = "v1"
+    annotate(blocks, metadata)
     refusal = refusal_block(metadata)
     if refusal is not None:
         blocks.append(refusal)

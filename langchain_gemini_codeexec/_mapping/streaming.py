@@ -25,6 +25,7 @@ from langchain_gemini_codeexec._mapping.from_gemini import (
     tail_metadata,
     usage_to_metadata,
 )
+from langchain_gemini_codeexec._mapping.grounding import Slot, citations, slots_of
 from langchain_gemini_codeexec.errors import BlockedPromptError, IncompleteResponseError
 
 _MERGEABLE = ("text", "reasoning")
@@ -74,6 +75,7 @@ class StreamState:
         self.finished = False
         self.chunks = 0
         self.tail: dict[str, Any] = {}
+        self.slots: dict[int, Slot] = {}  # each index's block, text added up (for grounding)
 
     def _index(self, block: Block) -> int:
         """Adjacent unsigned text deltas share an index; every other block gets its own.
@@ -93,7 +95,12 @@ class StreamState:
         return self.next_index - 1
 
     def _stream_block(self, block: Block) -> Block:
-        block["index"] = self._index(block)
+        block["index"] = index = self._index(block)
+        slot = slots_of([block])[0]
+        before = self.slots.get(index)
+        if before is not None and slot.type == "text":
+            slot = Slot("text", before.text + slot.text)
+        self.slots[index] = slot
         if block["type"] == "tool_call":
             # LangChain turns these back into tool_call blocks on the last chunk.
             chunk_block: Block = {
@@ -140,6 +147,8 @@ class StreamState:
                 self.next_index += 1
                 self.open_text = None
                 blocks.append(refusal)
+        if "grounding_metadata" in metadata or "url_context_metadata" in metadata:
+            self._cite(blocks, metadata)
         metadata["output_version"] = "v1"
         fields["response_metadata"] = metadata
         usage = usage_to_metadata(response.get("usageMetadata"))
@@ -167,6 +176,24 @@ class StreamState:
             if isinstance(block, dict) and block.get("type") == "tool_call":
                 block.setdefault("index", indexes.get(block.get("id")))
         return message
+
+    def _cite(self, blocks: list[Block], metadata: dict[str, Any]) -> None:
+        """Citations on the text blocks they support, as `invoke` puts them.
+
+        Grounding comes at the end, for text streamed before: an empty text delta with the
+        text block's index carries them, so that adding the chunks puts them on that block
+        (a block of this very chunk gets them itself).
+        """
+        slots = [self.slots.get(i, Slot("other")) for i in range(self.next_index)]
+        found = citations(
+            slots, metadata.get("grounding_metadata"), metadata.get("url_context_metadata")
+        )
+        for index, cites in sorted(found.items()):
+            here = [b for b in blocks if b.get("index") == index]
+            if here:
+                here[-1].setdefault("annotations", []).extend(cites)
+            else:
+                blocks.append({"type": "text", "text": "", "index": index, "annotations": cites})
 
     def check_complete(self) -> None:
         """A stream that ended before Gemini said it was finished is not an answer."""

@@ -44,6 +44,8 @@ from ._replies import (
     code,
     error_body,
     function_call,
+    grounded,
+    grounding_metadata,
     image,
     merge_chunks,
     refused,
@@ -53,7 +55,9 @@ from ._replies import (
     sse_event,
     stream_chunks,
     text,
+    url_context_metadata,
     usage,
+    web_source,
 )
 from ._scripted import ScriptedGemini
 from ._server import GeminiTestServer, RecordedRequest, UploadedFile, b64decode_any
@@ -71,6 +75,8 @@ __all__ = [
     "code",
     "error_body",
     "function_call",
+    "grounded",
+    "grounding_metadata",
     "has_gemini_credentials",
     "image",
     "merge_chunks",
@@ -82,7 +88,9 @@ __all__ = [
     "sse_event",
     "stream_chunks",
     "text",
+    "url_context_metadata",
     "usage",
+    "web_source",
 ]
 
 

@@ -359,6 +359,87 @@ def refused(
     return resp
 
 
+def web_source(uri: str, title: str | None = None, **fields: Any) -> JSON:
+    """A ``groundingChunks`` entry for a web page (Google Search, URL context)."""
+    web: JSON = {"uri": uri}
+    if title is not None:
+        web["title"] = title
+    web.update(fields)
+    return {"web": web}
+
+
+def grounding_metadata(
+    parts: Sequence[JSON],
+    supports: Sequence[tuple[str, Sequence[int]]],
+    sources: Sequence[JSON],
+    *,
+    queries: Sequence[str] = (),
+    entry_point: str | None = None,
+    confidence: float | None = None,
+) -> JSON:
+    """A ``groundingMetadata`` as Gemini computes it for ``parts``.
+
+    Each support is (the cited words, indexes into ``sources``): the words are found in
+    the first text part holding them, and the segment names that part (``partIndex``) and
+    UTF-8 byte offsets into it, as Gemini documents; zero values are left out, as proto
+    JSON leaves them.
+    """
+    found: list[JSON] = []
+    for words, indices in supports:
+        for number, part in enumerate(parts):
+            at = part.get("text", "").find(words) if not part.get("thought") else -1
+            if at >= 0:
+                start = len(part["text"][:at].encode("utf-8"))
+                segment: JSON = {}
+                if number:
+                    segment["partIndex"] = number
+                if start:
+                    segment["startIndex"] = start
+                segment["endIndex"] = start + len(words.encode("utf-8"))
+                segment["text"] = words
+                support: JSON = {"segment": segment, "groundingChunkIndices": list(indices)}
+                if confidence is not None:
+                    support["confidenceScores"] = [confidence] * len(indices)
+                found.append(support)
+                break
+        else:
+            raise ValueError(f"no text part holds {words!r}")
+    meta: JSON = {"groundingChunks": [dict(s) for s in sources], "groundingSupports": found}
+    if queries:
+        meta["webSearchQueries"] = list(queries)
+    if entry_point is not None:
+        meta["searchEntryPoint"] = {"renderedContent": entry_point}
+    return meta
+
+
+def url_context_metadata(*urls: str, status: str = "URL_RETRIEVAL_STATUS_SUCCESS") -> JSON:
+    """A ``urlContextMetadata``: the URLs the URL context tool read, with one status."""
+    return {"urlMetadata": [{"retrievedUrl": u, "urlRetrievalStatus": status} for u in urls]}
+
+
+def grounded(
+    *parts: JSON,
+    supports: Sequence[tuple[str, Sequence[int]]] = (),
+    sources: Sequence[JSON] = (),
+    queries: Sequence[str] = (),
+    entry_point: str | None = None,
+    url_context: JSON | None = None,
+    **kwargs: Any,
+) -> JSON:
+    """A response grounded in ``sources`` (Google Search, URL context), with its metadata.
+
+    See :func:`grounding_metadata` for ``supports``; other keywords go to :func:`response`.
+    """
+    resp = response(*parts, **kwargs)
+    candidate = resp["candidates"][0]
+    candidate["groundingMetadata"] = grounding_metadata(
+        parts, supports, sources, queries=queries, entry_point=entry_point
+    )
+    if url_context is not None:
+        candidate["urlContextMetadata"] = url_context
+    return resp
+
+
 def _split(t: str, pieces: int) -> list[str]:
     n = max(1, min(pieces, len(t)))
     step = -(-len(t) // n) if t else 1

@@ -20,7 +20,18 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ._replies import JSON, Reply, blocked, refused, response, stream_chunks, usage
+from ._replies import (
+    JSON,
+    Reply,
+    blocked,
+    grounding_metadata,
+    refused,
+    response,
+    stream_chunks,
+    url_context_metadata,
+    usage,
+    web_source,
+)
 from ._rules import (
     GeminiRuleError,
     builtin_tools,
@@ -291,6 +302,10 @@ class ScriptedGemini:
       that states the values (a schema's fields of the same name get them too);
     - otherwise a greeting for a greeting, else a short echo of the prompt.
 
+    With ``googleSearch`` or ``urlContext`` among the tools, the answer's last text is
+    grounded (``groundingMetadata`` citing a search page and each URL of the prompt, and
+    ``urlContextMetadata`` for those URLs).
+
     A prompt matching ``refuse`` (a regular expression) gets a candidate stopped for
     ``SAFETY`` with no parts, one matching ``block`` a blocked prompt (``promptFeedback``
     with ``blockReason: SAFETY``), as Gemini refuses.
@@ -368,13 +383,15 @@ class ScriptedGemini:
             finish = "MAX_TOKENS"
         in_tokens = len(json.dumps(contents)) // 4 + 1
         tool_tokens = sum(len(json.dumps(p)) for p in parts if "codeExecutionResult" in p) // 4
-        return response(
+        answer = response(
             *parts,
             finish_reason=finish,
             usage=usage(prompt=in_tokens, candidates=out_tokens, tool_use_prompt=tool_tokens),
             model_version=self.model_version or model,
             response_id=f"scripted-{number}",
         )
+        _ground(answer, builtin_tools(body), prompt)
+        return answer
 
     def _parts(
         self,
@@ -472,6 +489,34 @@ class ScriptedGemini:
                     part["thoughtSignature"] = call_signature(name, call["args"])
             parts.append(part)
         return parts
+
+
+_URL = re.compile(r"https?://[^\s\"'<>)]+")
+
+
+def _ground(answer: JSON, builtins: list[str], prompt: str) -> None:
+    """With Google Search or URL context on, the last text part is cited, as Gemini does:
+    a search result page (Google Search) or each URL of the prompt (URL context)."""
+    search = any(b in ("googleSearch", "google_search") for b in builtins)
+    urls = _URL.findall(prompt) if any(b in ("urlContext", "url_context") for b in builtins) else []
+    parts = answer["candidates"][0]["content"]["parts"]
+    texts = [p["text"] for p in parts if isinstance(p.get("text"), str) and p["text"].strip()]
+    if not (search or urls) or not texts:
+        return
+    sources = [web_source(u, u.split("//", 1)[1].split("/", 1)[0]) for u in urls]
+    query = " ".join(_WORD.findall(prompt)[:8])
+    if search:
+        sources.append(web_source(f"https://search.example/?q={query.replace(' ', '+')}", query))
+    candidate = answer["candidates"][0]
+    candidate["groundingMetadata"] = grounding_metadata(
+        parts,
+        [(texts[-1].strip(), list(range(len(sources))))],
+        sources,
+        queries=[query] if search else (),
+        entry_point=f"<div class=\"scripted-search\">{query}</div>" if search else None,
+    )
+    if urls:
+        candidate["urlContextMetadata"] = url_context_metadata(*urls)
 
 
 def _call_key(part: Mapping[str, Any]) -> tuple[str, str]:
