@@ -17,13 +17,17 @@ The cassette is indented JSON, meant to be read and diffed in review::
 JSON bodies and server-sent events are stored parsed (served again as compact JSON),
 other text as text, binary as base64. Upload URLs (``x-goog-upload-url``) are stored as
 paths on the server, so a replayed upload comes back to whichever port the server has.
-Credentials are neither recorded nor matched (see `_redact`).
+A cassette is data anyone with write access to the repository may have edited: in replay
+every URL-bearing header is served from the test server whatever host it names, and a
+cassette whose headers or status could not be served so is refused at load, naming the
+interaction. Credentials are neither recorded nor matched (see `_redact`).
 
 Matching compares method, path, query, the ``x-goog-upload-*`` request headers and the
 body. ``ignore`` lists dotted paths to leave out, relative to the JSON body unless they
 start with ``query.``/``headers.`` (``generationConfig.seed``, ``contents[*].parts``,
 ``query.upload_id``), on top of `VOLATILE` (display names and upload file names, made
-up per run); a recorded string holding ``REDACTED`` matches any value there. A
+up per run); a recorded string holding ``REDACTED`` matches any value there (matched
+piece by piece, in linear time: no regular expression is built from recorded text). A
 ``matcher(received, recorded)`` function (both in cassette form) replaces the comparison.
 Each request takes the first matching interaction not yet used; once all are used, the
 last one matched is served again.
@@ -56,6 +60,9 @@ VERSION = 1
 # Headers that point the client at a URL of the API: served as URLs on this server.
 URL_HEADERS = frozenset({"x-goog-upload-url", "x-goog-upload-control-url", "location"})
 _FOREIGN = re.compile(r"/_upstream/(?P<i>\d+)(?P<rest>/.*)")
+# A header value that names a host: "scheme://..." or "//host/...".
+_URLISH = re.compile(r"\s*(?:[A-Za-z][A-Za-z0-9+.-]*:)?//")
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 _HOP = frozenset(
     {"connection", "keep-alive", "transfer-encoding", "content-length", "content-encoding"}
 )
@@ -83,7 +90,7 @@ def _body_form(raw: bytes, redactor: Redactor) -> JSON:
     if not raw:
         return {}
     try:
-        return {"body": redactor.json(json.loads(raw))}
+        return {"body": redactor.json_stream([json.loads(raw)])[0]}
     except ValueError:
         pass
     try:
@@ -122,8 +129,8 @@ def request_form(req: RecordedRequest, redactor: Redactor) -> JSON:
     return form
 
 
-def _event_form(event: bytes, redactor: Redactor) -> Any:
-    """A JSON ``data:`` event parsed; anything else kept as its text."""
+def _event_value(event: bytes) -> Any:
+    """A JSON ``data:`` event parsed; anything else kept as its text (not redacted yet)."""
     text = event.decode("utf-8", errors="replace")
     lines = [line for line in text.splitlines() if line]
     if lines and all(line.startswith("data:") for line in lines):
@@ -131,8 +138,8 @@ def _event_form(event: bytes, redactor: Redactor) -> Any:
         with contextlib.suppress(ValueError):
             value = json.loads(payload)
             if not isinstance(value, str):
-                return redactor.json(value)
-    return redactor.text(text)
+                return value
+    return text
 
 
 def _event_bytes(form: Any) -> bytes:
@@ -178,12 +185,31 @@ def _ignore_pattern(spec: str) -> re.Pattern[str]:
     return re.compile(regex + r"(?=$|[.\[])")
 
 
+def wildcard_match(recorded: str, received: str) -> bool:
+    """``received`` is ``recorded`` with any text (maybe none) for each ``REDACTED``.
+
+    Literal pieces, in order, each found at the first place after the last: linear in the
+    text for any number of wildcards (no regular expression is built from recorded text).
+    """
+    first, *middle, last = recorded.split(PLACEHOLDER)
+    if len(received) < len(first) + len(last):
+        return False
+    if not (received.startswith(first) and received.endswith(last)):
+        return False
+    pos, stop = len(first), len(received) - len(last)
+    for piece in middle:
+        found = received.find(piece, pos, stop)
+        if found < 0:
+            return False
+        pos = found + len(piece)
+    return True
+
+
 def _same(recorded: Any, received: Any) -> bool:
     if recorded == received:
         return True
     if isinstance(recorded, str) and isinstance(received, str) and PLACEHOLDER in recorded:
-        wildcard = ".*".join(re.escape(piece) for piece in recorded.split(PLACEHOLDER))
-        return re.fullmatch(wildcard, received, re.DOTALL) is not None
+        return wildcard_match(recorded, received)
     return False
 
 
@@ -374,7 +400,8 @@ class CassetteSession:
         }
         form: JSON = {"status": head.status, "headers": headers}
         if head.sse:
-            form["events"] = [_event_form(e, self.redactor) for e in entry.events]
+            # Redacted as one stream: a key cut across events is found whole.
+            form["events"] = self.redactor.json_stream([_event_value(e) for e in entry.events])
         else:
             form.update(_body_form(entry.body, self.redactor))
         if entry.truncated:
@@ -405,7 +432,7 @@ class CassetteSession:
         text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
         # Every form was redacted, but with the credentials known at the end (a key first
         # seen in a later request is caught in the earlier ones here too).
-        final = self.redactor.text(text)
+        final = self.redactor.text(text, decoded=False)  # escapes here are JSON's own
         if final != text:
             json.loads(final)  # still a cassette (credentials are plain ASCII tokens)
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -486,8 +513,9 @@ class CassetteSession:
             return
         resp = self.interactions[index].get("response") or {}
         status = int(resp.get("status", 200))
+        # Every URL the cassette holds points at this server, whatever host it names.
         headers = {
-            name: base_url + value if name in URL_HEADERS and value.startswith("/") else value
+            name: base_url + str(_local_target(value)) if _url_header(name, value) else value
             for name, value in (resp.get("headers") or {}).items()
         }
         if "events" not in resp:
@@ -510,6 +538,55 @@ class CassetteSession:
         writer.write(b"0\r\n\r\n")
 
 
+def _url_header(name: str, value: str) -> bool:
+    return name.lower() in URL_HEADERS or _URLISH.match(value) is not None
+
+
+def _local_target(value: str) -> str | None:
+    """A recorded URL as a path on the replay server (its host dropped, whatever it is);
+    None when it is not an http(s) URL or path."""
+    if any(c.isspace() or not c.isprintable() for c in value):
+        return None
+    parts = urlsplit(value)
+    if parts.scheme.lower() not in ("", "http", "https"):
+        return None
+    path = parts.path or ("/" if parts.netloc else "")
+    if not path.startswith("/"):
+        return None
+    return path + (f"?{parts.query}" if parts.query else "")
+
+
+def _check_response(where: str, resp: Any) -> None:
+    """Refuse what replay could not serve as recorded, or could serve elsewhere."""
+    if not isinstance(resp, dict):
+        raise ValueError(f"{where}: 'response' must be an object")
+    status = resp.get("status", 200)
+    if type(status) is not int or not 100 <= status <= 599:
+        raise ValueError(f"{where}: status must be an HTTP status code, got {status!r}")
+    headers = resp.get("headers") or {}
+    if not isinstance(headers, dict):
+        raise ValueError(f"{where}: 'headers' must be an object")
+    for name, value in headers.items():
+        if not _HEADER_NAME.fullmatch(name) or not isinstance(value, str):
+            raise ValueError(f"{where}: header {name!r} is not a header name with a text value")
+        if any(c in value for c in "\r\n\0"):
+            raise ValueError(f"{where}: header {name!r} holds a line break")
+        if _url_header(name, value) and _local_target(value) is None:
+            raise ValueError(
+                f"{where}: header {name!r} is not an http(s) URL or path ({value[:100]!r}); "
+                "replay serves every URL of a cassette from the test server"
+            )
+    if "events" in resp and not isinstance(resp["events"], list):
+        raise ValueError(f"{where}: 'events' must be a list")
+    if "body_text" in resp and not isinstance(resp["body_text"], str):
+        raise ValueError(f"{where}: 'body_text' must be a string")
+    if "body_base64" in resp:
+        try:
+            base64.b64decode(resp["body_base64"], validate=True)
+        except (TypeError, ValueError):
+            raise ValueError(f"{where}: 'body_base64' is not base64") from None
+
+
 def load(path: str | os.PathLike[str]) -> list[JSON]:
     """The interactions of a cassette file, checked enough to give a clear error."""
     p = Path(path)
@@ -526,7 +603,12 @@ def load(path: str | os.PathLike[str]) -> list[JSON]:
         raise ValueError(f"cassette {p} has no 'interactions' list")
     if data.get("version") != VERSION:
         raise ValueError(f"cassette {p} has version {data.get('version')!r}; expected {VERSION}")
-    return [it for it in data["interactions"] if isinstance(it, dict)]
+    interactions = [it for it in data["interactions"] if isinstance(it, dict)]
+    for i, it in enumerate(interactions):
+        if "request" in it and not isinstance(it["request"], dict):
+            raise ValueError(f"cassette {p}, interaction #{i}: 'request' must be an object")
+        _check_response(f"cassette {p}, interaction #{i}", it.get("response") or {})
+    return interactions
 
 
 __all__ = ["DEVELOPER_API", "CassetteSession", "Matcher", "differences", "load", "request_form"]

@@ -4,19 +4,24 @@ A credential is replaced wherever it appears, in the forms it can take on the wa
 file: as is, URL-encoded, inside base64 (at any of the three byte alignments, standard or
 URL-safe alphabet), and any piece of 6 or more characters of it that ordinary text would
 not have by chance (mixing case or digits: see `_distinctive`), plus its last 6 characters
-always, so no recognisable head or tail survives. Values the user lists (a project id, an
-e-mail) are replaced as whole strings only: a short ordinary word must not be cut out of
-every answer. Credentials shorter than 8 characters (dummy test keys) are only kept out of
-the headers and query, where they are never recorded.
+always, so no recognisable head or tail survives, and as hex. Text is also searched in its
+decoded forms (``%XX``, ``\\xXX`` and ``\\uXXXX`` escapes, up to three layers deep, and with
+line breaks taken out, as in base64 wrapped at 76 columns): what a match covers is replaced
+in the original text. `json_stream` searches strings at the same place in successive
+events joined, so a key cut into pieces across stream events is found whole. Values the
+user lists (a project id, an e-mail) are replaced as whole strings only: a short ordinary
+word must not be cut out of every answer. Credentials shorter than 8 characters (dummy test
+keys) are only kept out of the headers and query, where they are never recorded.
 """
 
 from __future__ import annotations
 
 import base64
+import bisect
 import os
 import re
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -38,6 +43,98 @@ _FRAGMENT = 6  # pieces of a credential this long or longer are redacted
 _MIN_FRAGMENTED = 16  # shorter credentials (dummy test keys) are redacted whole only
 _MIN_CREDENTIAL = 8  # shorter ones ("test") are never recorded where they are credentials,
 # but not hunted in free text either: that would cut them out of every answer
+
+
+# Escapes a decoded view undoes (one character each) and line breaks it drops.
+_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}|\\x[0-9A-Fa-f]{2}|\\u[0-9A-Fa-f]{4}|[\r\n]+")
+_MAX_LAYERS = 3  # %2541 is "%41" once decoded: views of views, this deep
+Span = tuple[int, int, str]  # start, end, replacement
+
+
+# Per segment of a view: its start in the view, its length there, its start and end in the
+# text under it.
+Layer = tuple[list[int], list[int], list[int], list[int]]
+
+
+def _decode(text: str) -> tuple[str, Layer]:
+    """``text`` with escapes undone and line breaks dropped, and how to map it back."""
+    out: list[str] = []
+    view_at: list[int] = []
+    lengths: list[int] = []
+    start_at: list[int] = []
+    end_at: list[int] = []
+    length = pos = 0
+
+    def segment(a: int, b: int, decoded: str) -> None:
+        nonlocal length
+        view_at.append(length)
+        lengths.append(len(decoded))
+        start_at.append(a)
+        end_at.append(b)
+        out.append(decoded)
+        length += len(decoded)
+
+    for m in _ESCAPE.finditer(text):
+        if m.start() > pos:  # a literal run maps one to one
+            segment(pos, m.start(), text[pos : m.start()])
+        token = m.group(0)
+        if token[0] in "\r\n":
+            segment(m.start(), m.end(), "")
+        else:
+            segment(m.start(), m.end(), chr(int(token[1:] if token[0] == "%" else token[2:], 16)))
+        pos = m.end()
+    if pos < len(text):
+        segment(pos, len(text), text[pos:])
+    return "".join(out), (view_at, lengths, start_at, end_at)
+
+
+def _back(layer: Layer, a: int, b: int) -> tuple[int, int]:
+    """The range of the text under a view that the view's range ``[a, b)`` came from: whole
+    escapes, never half of one."""
+    view_at, lengths, start_at, end_at = layer
+
+    def segment(i: int) -> tuple[int, bool]:
+        # The last segment starting at or before i produced it (dropped breaks produce none).
+        k = bisect.bisect_right(view_at, i) - 1
+        return k, end_at[k] - start_at[k] == lengths[k]
+
+    k, literal = segment(a)
+    start = start_at[k] + (a - view_at[k]) if literal else start_at[k]
+    k, literal = segment(b - 1)
+    end = start_at[k] + (b - view_at[k]) if literal else end_at[k]
+    return start, end
+
+
+def _merge(spans: list[Span]) -> list[Span]:
+    """Overlapping or touching spans as one (the first one's replacement)."""
+    out: list[Span] = []
+    for a, b, r in sorted(spans):
+        if out and a <= out[-1][1]:
+            pa, pb, pr = out[-1]
+            out[-1] = (pa, max(pb, b), pr if pr == r else PLACEHOLDER)
+        else:
+            out.append((a, b, r))
+    return out
+
+
+def _apply(text: str, spans: list[Span]) -> str:
+    pieces, pos = [], 0
+    for a, b, r in spans:
+        pieces += [text[pos:a], r]
+        pos = b
+    pieces.append(text[pos:])
+    return "".join(pieces)
+
+
+def _walk(value: Any, path: tuple[Any, ...], visit: Callable[[tuple[Any, ...], str], str]) -> Any:
+    """``value`` with each string (not keys) replaced by ``visit(path, string)``."""
+    if isinstance(value, str):
+        return visit(path, value)
+    if isinstance(value, list):
+        return [_walk(v, (*path, i), visit) for i, v in enumerate(value)]
+    if isinstance(value, dict):
+        return {k: _walk(v, (*path, k), visit) for k, v in value.items()}
+    return value
 
 
 def _distinctive(piece: str) -> bool:
@@ -119,8 +216,10 @@ class Redactor:
         with self._lock:
             credentials = sorted(self._credentials)
         for secret in credentials:
+            raw = secret.encode()
             forms = {secret, quote(secret, safe=""), quote(secret, safe="/")}
-            forms.update(_base64_cores(secret.encode()))
+            forms.update((raw.hex(), raw.hex().upper(), raw[-_FRAGMENT:].hex()))
+            forms.update(_base64_cores(raw))
             table.update(dict.fromkeys(forms, PLACEHOLDER))
             if len(secret) >= _MIN_FRAGMENTED:
                 fragments.update(
@@ -139,12 +238,29 @@ class Redactor:
             self._replacement = table
             self._pattern = pattern
 
-    def text(self, value: str) -> str:
-        """``value`` with every secret replaced."""
+    def spans(self, value: str, *, decoded: bool = True) -> list[Span]:
+        """Where secrets sit in ``value`` (also in its decoded views), with replacements."""
         pattern, table = self._pattern, self._replacement
         if pattern is None:
-            return value
-        return pattern.sub(lambda m: table.get(m.group(0), PLACEHOLDER), value)
+            return []
+        found = [
+            (m.start(), m.end(), table.get(m.group(0), PLACEHOLDER))
+            for m in pattern.finditer(value)
+        ]
+        view, layers = value, list[Layer]()
+        while decoded and len(layers) < _MAX_LAYERS and _ESCAPE.search(view):
+            view, layer = _decode(view)
+            layers.append(layer)
+            for m in pattern.finditer(view):
+                a, b = m.start(), m.end()
+                for under in reversed(layers):
+                    a, b = _back(under, a, b)
+                found.append((a, b, table.get(m.group(0), PLACEHOLDER)))
+        return _merge(found)
+
+    def text(self, value: str, *, decoded: bool = True) -> str:
+        """``value`` with every secret replaced (``decoded=False``: literal forms only)."""
+        return _apply(value, self.spans(value, decoded=decoded))
 
     def data(self, value: bytes) -> bytes:
         """Bytes with every (ASCII) secret replaced; other bytes are kept as they are."""
@@ -159,6 +275,45 @@ class Redactor:
         if isinstance(value, dict):
             return {self.text(k): self.json(v) for k, v in value.items()}
         return value
+
+    def json_stream(self, values: Sequence[Any]) -> list[Any]:
+        """JSON values in the order they arrived (stream events), secrets replaced also where
+        one is cut across values: strings at the same place (list positions aside, as
+        ``parts[0].text`` then ``parts[1].text``) are searched joined, in order."""
+        groups: dict[tuple[Any, ...], list[tuple[int, tuple[Any, ...], str]]] = {}
+        for i, value in enumerate(values):
+
+            def collect(path: tuple[Any, ...], text: str, i: int = i) -> str:
+                place = tuple(p for p in path if isinstance(p, str))
+                groups.setdefault(place, []).append((i, path, text))
+                return text
+
+            _walk(value, (), collect)
+        edits: dict[tuple[int, tuple[Any, ...]], str] = {}
+        for group in groups.values():
+            if len(group) < 2:
+                continue  # a lone string is redacted by `json` below
+            joined = "".join(text for _, _, text in group)
+            spans = self.spans(joined)
+            offset = 0
+            for i, path, text in group:
+                end = offset + len(text)
+                local = [
+                    (max(a, offset) - offset, min(b, end) - offset, r)
+                    for a, b, r in spans
+                    if a < end and b > offset
+                ]
+                if local:
+                    edits[(i, path)] = _apply(text, local)
+                offset = end
+        out = []
+        for i, value in enumerate(values):
+
+            def edit(path: tuple[Any, ...], text: str, i: int = i) -> str:
+                return edits.get((i, path), text)
+
+            out.append(self.json(_walk(value, (), edit) if edits else value))
+        return out
 
 
 __all__ = ["CREDENTIAL_HEADERS", "CREDENTIAL_QUERY", "PLACEHOLDER", "Redactor", "credentials_in"]
