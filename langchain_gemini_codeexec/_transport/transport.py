@@ -350,10 +350,24 @@ class Transport:
         return _loads(await self._bounded(self._afetch(method, path, body)))
 
     def open_stream(self, method: str, path: str, options: types.HttpOptions | None = None) -> Any:
-        """One attempt; the HTTP library's response, its body not read yet (close it)."""
+        """One attempt; the HTTP library's response, its body not read yet (close it).
+
+        With a timeout the head must arrive within it: a socket-read timeout alone never
+        fires on a head trickled a byte at a time. Each later read has the per-read timeout.
+        """
         options = options or self._sync_options
         request = _sdk.build_request(self.client, method, path, None, options)
-        return _sdk.raw_response(_sdk.send(self.client, request))
+        if self.timeout is None:
+            return _sdk.raw_response(_sdk.send(self.client, request))
+
+        def work(w: _Worker) -> None:
+            raw = _sdk.raw_response(_sdk.send(self.client, request))
+            if not w.put(True, raw):  # the caller gave up meanwhile
+                raw.close()
+
+        worker = _Worker()
+        worker.start(work)
+        return worker.get(self.timeout)
 
     async def aopen_stream(
         self, method: str, path: str, options: types.HttpOptions | None = None

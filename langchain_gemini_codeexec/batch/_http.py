@@ -46,26 +46,70 @@ _NOT_DONE = frozenset({429, 503})
 _CHUNK = 1 << 16
 
 
+# A results line longer than this is that result's error, not held in memory: a line is one
+# answer (Gemini caps its output; charts are a few MB), 64 MiB is far above any real one.
+MAX_LINE_BYTES = 64 << 20
+_HEAD = 4096  # what is kept of an oversized line (its key is near the start)
+
+
+class OversizedLine(bytes):
+    """The start of a line over the cap (its bytes), with the line's whole size and the cap."""
+
+    size: int
+    limit: int
+
+    def __new__(cls, head: bytes, size: int, limit: int) -> OversizedLine:
+        line = super().__new__(cls, head)
+        line.size, line.limit = size, limit
+        return line
+
+
 class LineBuffer:
     """Bytes in, whole lines out without their line ends (for the sync and async streams);
-    memory holds one chunk's lines and the partial line after them."""
+    memory holds one chunk's lines and the partial line after them.
 
-    def __init__(self) -> None:
+    Linear in the bytes: each byte is searched for a line end once (the search resumes
+    where the last one stopped). A line over `max_line` bytes comes out as an
+    `OversizedLine` (its first 4 KiB) and the rest of it is skipped, not held.
+    """
+
+    def __init__(self, max_line: int | None = None) -> None:
         self._buf = bytearray()
+        self._scanned = 0  # bytes of _buf already known to hold no line end
+        self._max = MAX_LINE_BYTES if max_line is None else max_line
+        self._skipped: int | None = None  # bytes of an oversized line dropped so far
+        self._head = b""
 
     def feed(self, chunk: bytes) -> list[bytes]:
         buf = self._buf
         buf += chunk
         lines: list[bytes] = []
         start = 0
-        while (end := buf.find(b"\n", start)) != -1:
-            lines.append(bytes(buf[start:end]).rstrip(b"\r"))
+        while (end := buf.find(b"\n", max(start, self._scanned))) != -1:
+            if self._skipped is not None:
+                lines.append(OversizedLine(self._head, self._skipped + end - start, self._max))
+                self._skipped = None
+            elif end - start > self._max:
+                head = bytes(buf[start : start + _HEAD])
+                lines.append(OversizedLine(head, end - start, self._max))
+            else:
+                lines.append(bytes(buf[start:end]).rstrip(b"\r"))
             start = end + 1
+            self._scanned = start
         del buf[:start]
+        self._scanned = len(buf)
+        if len(buf) > self._max or self._skipped is not None:
+            if self._skipped is None:
+                self._head, self._skipped = bytes(buf[:_HEAD]), 0
+            self._skipped += len(buf)
+            buf.clear()
+            self._scanned = 0
         return lines
 
     def rest(self) -> list[bytes]:
         """The last line if the stream did not end with a line end (blank: none)."""
+        if self._skipped is not None:
+            return [OversizedLine(self._head, self._skipped + len(self._buf), self._max)]
         return [bytes(self._buf).rstrip(b"\r")] if self._buf.strip() else []
 
 
@@ -168,12 +212,19 @@ class BatchHTTP:
         )
         return str(uploaded.name)
 
-    def _download_requests(self, file_name: str) -> list[tuple[str, Any]]:
-        """(path, options) to try in turn for a file's bytes."""
+    def _download_requests(self, file_name: str, *, sync: bool = True) -> list[tuple[str, Any]]:
+        """(path, options) to try in turn for a file's bytes.
+
+        The timeout means the same on every path: the head within it, then each read
+        within it. Sync: the SDK's per-read timeout (the head bounded by `open_stream`).
+        Async: no timeout for the SDK (it gives aiohttp a deadline for the whole body,
+        which cuts a healthy download), each read bounded by `adownload_lines`.
+        """
         base = (_sdk.http_options(self.transport.client).base_url or "").rstrip("/")
-        timeout = getattr(self._sync_options(), "timeout", None)
-        first = types.HttpOptions(base_url=f"{base}/download/", timeout=timeout)
-        plain = types.HttpOptions(timeout=timeout) if timeout else None
+        timeout = getattr(self._sync_options(), "timeout", None) if sync else None
+        headers = None if sync else getattr(self.transport._async_options, "headers", None)
+        first = types.HttpOptions(base_url=f"{base}/download/", timeout=timeout, headers=headers)
+        plain = types.HttpOptions(timeout=timeout, headers=headers) if timeout or headers else None
         path = f"{file_name}:download?alt=media"
         return [(path, first), (path, plain)]
 
@@ -193,8 +244,8 @@ class BatchHTTP:
                     raise
         stream = response
         try:
-            if hasattr(stream, "iter_bytes"):  # httpx / httpx2
-                chunks: Iterable[bytes] = stream.iter_bytes(_CHUNK)
+            if hasattr(stream, "iter_bytes"):  # httpx / httpx2: as the reads arrive
+                chunks: Iterable[bytes] = stream.iter_bytes()
             else:  # requests (google-auth sessions)
                 chunks = stream.iter_content(_CHUNK)
             yield from split_lines(chunks)
@@ -208,7 +259,7 @@ class BatchHTTP:
 
     async def adownload_lines(self, file_name: str) -> AsyncIterator[bytes]:
         response: Any = None
-        for i, (path, options) in enumerate(self._download_requests(file_name)):
+        for i, (path, options) in enumerate(self._download_requests(file_name, sync=False)):
 
             async def open_stream(path: str = path, options: Any = options) -> Any:
                 return await self.transport.aopen_stream("get", path, options)
@@ -220,10 +271,12 @@ class BatchHTTP:
                 if exc.code != 404 or i:
                     raise
         stream = response
+        # Each read as it arrives (httpx would gather 64 KiB first), so that the deadline
+        # below is per read, as the sync path's socket timeout is.
         if hasattr(stream, "aiter_bytes"):  # httpx / httpx2
-            chunks: Any = stream.aiter_bytes(_CHUNK)
+            chunks: Any = stream.aiter_bytes()
         else:  # aiohttp: its readline caps a line at 128 KiB, so split ourselves
-            chunks = stream.content.iter_chunked(_CHUNK)
+            chunks = stream.content.iter_any()
         lines = LineBuffer()
         try:
             while True:

@@ -1,5 +1,4 @@
-"""`GeminiBatchJob`: a batch job's state, counts, polling, cancelling and results.
-"""
+"""`GeminiBatchJob`: a batch job's state, counts, polling, cancelling and results."""
 
 from __future__ import annotations
 
@@ -19,6 +18,7 @@ from langchain_gemini_codeexec.batch._http import BatchHTTP, split_lines
 from langchain_gemini_codeexec.batch._results import (
     BatchResult,
     Orderer,
+    file_records,
     line_record,
     record_key,
     request_error,
@@ -529,19 +529,26 @@ class GeminiBatchJob:
                 yield fallback, IncompleteResponseError(message)
 
     def _finish(
-        self, orderer: Orderer, records: Iterable[tuple[str | None, Any]]
+        self, orderer: Orderer, records: Iterable[tuple[str | None, Any, bytes | None]]
     ) -> Iterator[BatchResult]:
-        for key, item in records:
-            for k, it, index in orderer.push(key, item):
+        try:
+            for key, item, raw in records:
+                for k, it, index in orderer.push(key, item, raw):
+                    yield self._result(k, it, index)
+            for k, it, index in orderer.finish(self._missing_result):
                 yield self._result(k, it, index)
-        for k, it, index in orderer.finish(self._missing_result):
-            yield self._result(k, it, index)
+        finally:
+            orderer.close()
 
     def results(self) -> Iterator[BatchResult]:
         """One `BatchResult` per input, in input order (when the keys are known).
 
         Results of a file job are streamed from the responses file line by line, never
-        loaded whole. A line that is not valid JSON becomes that request's error.
+        loaded whole. A line that is not valid JSON, or longer than 64 MiB, becomes that
+        request's error. Results Gemini lists out of input order wait in a temporary file
+        until their turn (memory: an offset per waiting result). The model's `timeout`
+        bounds the download's head and then each read, on every HTTP path; a download
+        that keeps arriving is never cut for its total time.
         """
         if not self.done:
             self.refresh()
@@ -549,12 +556,11 @@ class GeminiBatchJob:
         orderer = Orderer(self.keys)
         file = self.responses_file
         if file is None:
-            yield from self._finish(orderer, self._inline_records())
+            inline = ((k, it, None) for k, it in self._inline_records())
+            yield from self._finish(orderer, inline)
             return
         lines = self._http.download_lines(file)
-        yield from self._finish(
-            orderer, (line_record(n, line) for n, line in enumerate(lines, 1) if line.strip())
-        )
+        yield from self._finish(orderer, file_records(lines))
 
     async def aresults(self) -> AsyncIterator[BatchResult]:
         """Async `results`."""
@@ -564,19 +570,23 @@ class GeminiBatchJob:
         orderer = Orderer(self.keys)
         file = self.responses_file
         if file is None:
-            for result in self._finish(orderer, self._inline_records()):
+            inline = ((k, it, None) for k, it in self._inline_records())
+            for result in self._finish(orderer, inline):
                 yield result
             return
         number = 0
-        async for line in self._http.adownload_lines(file):
-            if not line.strip():
-                continue
-            number += 1
-            key, item = line_record(number, line)
-            for k, it, index in orderer.push(key, item):
+        try:
+            async for line in self._http.adownload_lines(file):
+                if not line.strip():
+                    continue
+                number += 1
+                key, item = line_record(number, line)
+                for k, it, index in orderer.push(key, item, line):
+                    yield self._result(k, it, index)
+            for k, it, index in orderer.finish(self._missing_result):
                 yield self._result(k, it, index)
-        for k, it, index in orderer.finish(self._missing_result):
-            yield self._result(k, it, index)
+        finally:
+            orderer.close()
 
     def read_results(self, path: str | os.PathLike[str]) -> Iterator[BatchResult]:
         """Map a results JSONL file you fetched yourself (e.g. Vertex AI's predictions).
@@ -586,11 +596,7 @@ class GeminiBatchJob:
         orderer = Orderer(self.keys)
         with open(path, "rb") as handle:
             chunks = iter(lambda: handle.read(1 << 16), b"")
-            lines = split_lines(chunks)
-            yield from self._finish(
-                orderer,
-                (line_record(n, line) for n, line in enumerate(lines, 1) if line.strip()),
-            )
+            yield from self._finish(orderer, file_records(split_lines(chunks)))
 
 
 def _check_poll_args(poll_interval: float, timeout: float | None) -> None:
@@ -602,5 +608,3 @@ def _check_poll_args(poll_interval: float, timeout: float | None) -> None:
 
 def _remaining(deadline: float | None) -> float | None:
     return None if deadline is None else deadline - time.monotonic()
-
-

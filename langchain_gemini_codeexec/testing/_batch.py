@@ -17,6 +17,9 @@ queued replies (:meth:`GeminiTestServer.enqueue`) first, then the server's ``res
 ``google.rpc.Status`` error (gRPC code). Script a job's life with
 ``server.batch.script = BatchScript(...)`` (polls per state, end state, job error,
 malformed result lines, result order) and fail polls with ``server.batch.poll_faults``.
+Downloads answer ``server.batch.download_faults`` first (e.g. ``Reply.trickle(...,
+head_too=True)``); ``download_pace = (bytes, seconds)`` sends files steadily, that many
+bytes at a time.
 """
 
 from __future__ import annotations
@@ -134,6 +137,8 @@ class BatchEndpoints:
         self.script = BatchScript()
         self.jobs: dict[str, FakeBatch] = {}
         self.poll_faults: deque[Reply] = deque()
+        self.download_faults: deque[Reply] = deque()
+        self.download_pace: tuple[int, float] | None = None
         self.cancels: list[str] = []
         self._ids = itertools.count(1)
         self._lock = threading.RLock()
@@ -155,10 +160,16 @@ class BatchEndpoints:
         if m := _BATCH.fullmatch(path):
             return self._job_request(req, m.group("name"), bool(m.group("cancel")))
         if req.method == "GET" and (m := _DOWNLOAD.fullmatch(path)):
+            with self._lock:
+                if self.download_faults:
+                    return self.download_faults.popleft()
             stored = self.server.files.get(m.group("file"))
             if stored is None:
                 return Reply.error(404, f"File {m.group('file')} does not exist.")
-            return Reply.raw(200, stored.data, {"Content-Type": "application/octet-stream"})
+            kind = {"Content-Type": "application/octet-stream"}
+            if self.download_pace is not None:
+                return Reply.paced(stored.data, *self.download_pace, headers=kind)
+            return Reply.raw(200, stored.data, kind)
         if m := _VERTEX.fullmatch(path):
             return self._vertex(req, m.group("parent"), m.group("id"), bool(m.group("cancel")))
         return None

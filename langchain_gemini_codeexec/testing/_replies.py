@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 JSON = dict[str, Any]
-ReplyKind = Literal["json", "stream", "raw", "close", "reset", "trickle"]
+ReplyKind = Literal["json", "stream", "raw", "close", "reset", "trickle", "paced"]
 
 _STATUS_NAMES = {
     400: "INVALID_ARGUMENT",
@@ -63,6 +63,7 @@ class Reply:
     reset_after: int | None = None
     truncate_last: bool = False
     crlf: bool = True
+    piece: int = 0
 
     @classmethod
     def json(
@@ -156,6 +157,27 @@ class Reply:
             headers=dict(headers or {}),
             chunk_delay=interval,
             truncate_last=head_too,
+        )
+
+    @classmethod
+    def paced(
+        cls,
+        body: bytes,
+        piece: int,
+        interval: float,
+        *,
+        status: int = 200,
+        headers: Mapping[str, str] | None = None,
+    ) -> Reply:
+        """The head at once, then ``body`` ``piece`` bytes every ``interval`` seconds: a
+        healthy answer arriving steadily (each read is quick, the whole takes a while)."""
+        return cls(
+            "paced",
+            status=status,
+            raw_body=body,
+            headers=dict(headers or {}),
+            chunk_delay=interval,
+            piece=max(1, piece),
         )
 
     @classmethod

@@ -436,6 +436,14 @@ class GeminiTestServer:
         if reply.kind == "trickle":
             await _trickle(reply, writer, keep)
             return
+        if reply.kind == "paced":
+            writer.write(http_head(reply.status, reply.headers, len(reply.raw_body), keep))
+            for i in range(0, len(reply.raw_body), reply.piece):
+                if i:
+                    await asyncio.sleep(reply.chunk_delay)
+                writer.write(reply.raw_body[i : i + reply.piece])
+                await writer.drain()
+            return
         if reply.kind == "raw":
             writer.write(
                 http_head(reply.status, reply.headers, len(reply.raw_body), keep) + reply.raw_body

@@ -168,7 +168,10 @@ def _wildcard_cassette(tmp: Path, wildcards: int, size: int) -> Path:
     """One recorded call whose prompt is `wildcards` REDACTED pieces, `size` chars in all."""
     piece = "a" * max(1, size // wildcards - len("REDACTED"))
     prompt = "REDACTED".join([""] + [piece] * wildcards) + "!"
-    body = {"contents": [{"role": "user", "parts": [{"text": prompt}]}]}
+    body = {
+        "contents": [{"role": "user", "parts": [{"text": prompt}]}],
+        "tools": [{"codeExecution": {}}],
+    }
     interaction = {
         "request": {
             "method": "POST",
@@ -193,18 +196,25 @@ def test_an_unmatched_request_gets_its_400_at_once_whatever_the_wildcards(
     with GeminiTestServer(cassette=cassette) as replay:
         llm = path_llm(replay.base_url, path, max_retries=0, timeout=30)
         check_path(llm, path)
-        prompt = "a" * 5000  # no "!": cannot match, but every piece of "a" can
+        unmatched = "a" * 5000  # no "!": cannot match, but every piece of "a" can
+        # One that does match: each wildcard standing for other text.
+        matched = "REDACTED".join([""] + ["a" * 77] * 12).replace("REDACTED", "xyz") + "!"
+
+        async def both() -> tuple[Exception | None, Any]:
+            try:
+                await llm.ainvoke(unmatched)
+            except GeminiAPIError as exc:
+                return exc, await llm.ainvoke(matched)
+            return None, None
+
         if path.startswith("sync"):
             with pytest.raises(GeminiAPIError) as caught:
-                llm.invoke(prompt)
+                llm.invoke(unmatched)
+            error, answer = caught.value, llm.invoke(matched)
         else:
-            with pytest.raises(GeminiAPIError) as caught:
-                asyncio.run(llm.ainvoke(prompt))
-        assert caught.value.code == 400
-        assert "was not recorded" in caught.value.message
-        # One that does match is answered (each wildcard standing for other text).
-        prompt = "REDACTED".join([""] + ["a" * 77] * 12).replace("REDACTED", "xyz") + "!"
-        answer = llm.invoke(prompt) if path.startswith("sync") else asyncio.run(llm.ainvoke(prompt))
+            error, answer = asyncio.run(both())
+        assert isinstance(error, GeminiAPIError) and error.code == 400
+        assert "was not recorded" in error.message
         assert answer.text == "recorded"
 
 
