@@ -68,49 +68,57 @@ class LineBuffer:
     """Bytes in, whole lines out without their line ends (for the sync and async streams);
     memory holds one chunk's lines and the partial line after them.
 
-    Linear in the bytes: each byte is searched for a line end once (the search resumes
-    where the last one stopped). A line over `max_line` bytes comes out as an
-    `OversizedLine` (its first 4 KiB) and the rest of it is skipped, not held.
+    Linear in the bytes: each chunk is searched for line ends once, and a partial line is
+    kept as a list of pieces joined once when its end comes. A line over `max_line`
+    bytes comes out as an `OversizedLine` (its first 4 KiB); the rest of it is skipped,
+    not held.
     """
 
     def __init__(self, max_line: int | None = None) -> None:
-        self._buf = bytearray()
-        self._scanned = 0  # bytes of _buf already known to hold no line end
+        self._pending: list[bytes] = []
+        self._size = 0  # bytes in _pending
         self._max = MAX_LINE_BYTES if max_line is None else max_line
         self._skipped: int | None = None  # bytes of an oversized line dropped so far
         self._head = b""
 
+    def _line(self, piece: bytes) -> bytes:
+        if self._pending:
+            piece = b"".join([*self._pending, piece])
+            self._pending, self._size = [], 0
+        if self._skipped is not None:
+            line = OversizedLine(self._head, self._skipped + len(piece), self._max)
+            self._skipped = None
+            return line
+        if len(piece) > self._max:
+            return OversizedLine(piece[:_HEAD], len(piece), self._max)
+        return piece.rstrip(b"\r")
+
     def feed(self, chunk: bytes) -> list[bytes]:
-        buf = self._buf
-        buf += chunk
+        chunk = bytes(chunk)
         lines: list[bytes] = []
         start = 0
-        while (end := buf.find(b"\n", max(start, self._scanned))) != -1:
-            if self._skipped is not None:
-                lines.append(OversizedLine(self._head, self._skipped + end - start, self._max))
-                self._skipped = None
-            elif end - start > self._max:
-                head = bytes(buf[start : start + _HEAD])
-                lines.append(OversizedLine(head, end - start, self._max))
-            else:
-                lines.append(bytes(buf[start:end]).rstrip(b"\r"))
+        while (end := chunk.find(b"\n", start)) != -1:
+            lines.append(self._line(chunk[start:end]))
             start = end + 1
-            self._scanned = start
-        del buf[:start]
-        self._scanned = len(buf)
-        if len(buf) > self._max or self._skipped is not None:
-            if self._skipped is None:
-                self._head, self._skipped = bytes(buf[:_HEAD]), 0
-            self._skipped += len(buf)
-            buf.clear()
-            self._scanned = 0
+        rest = chunk[start:]
+        if not rest:
+            return lines
+        if self._skipped is not None:
+            self._skipped += len(rest)
+            return lines
+        self._pending.append(rest)
+        self._size += len(rest)
+        if self._size > self._max:  # too long to be a result: keep its start only
+            self._head = b"".join(self._pending)[:_HEAD]
+            self._skipped, self._pending, self._size = self._size, [], 0
         return lines
 
     def rest(self) -> list[bytes]:
         """The last line if the stream did not end with a line end (blank: none)."""
-        if self._skipped is not None:
-            return [OversizedLine(self._head, self._skipped + len(self._buf), self._max)]
-        return [bytes(self._buf).rstrip(b"\r")] if self._buf.strip() else []
+        if self._skipped is not None or self._size:
+            last = self._line(b"")
+            return [last] if last.strip() or isinstance(last, OversizedLine) else []
+        return []
 
 
 def split_lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
