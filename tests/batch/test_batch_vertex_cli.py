@@ -189,13 +189,13 @@ def test_cli_runs_tasks_and_resumes_the_recorded_job(
     assert len(creates) == 1  # never submitted twice
     sent = creates[0].body["batch"]["inputConfig"]["requests"]["requests"][0]["request"]
     assert sent["contents"][0]["parts"][1]["inlineData"]["mimeType"] == "text/csv"
-    report = json.loads((out / "sales.json").read_text())
+    report = json.loads((out / "tasks" / "sales" / "report.json").read_text())
     assert report["answer"] == "done: Chart sales.csv"
     assert report["charts"] and (out / report["charts"][0]).read_bytes() == PNG
-    assert json.loads((out / "task-00002.json").read_text())["key"] == "task-00002"
-    error = json.loads((out / "bad.error.json").read_text())
+    assert json.loads((out / "tasks/task-00002/report.json").read_text())["key"] == "task-00002"
+    error = json.loads((out / "tasks" / "bad" / "error.json").read_text())
     assert "cannot do that" in error["error"] and error["type"] == "BatchRequestError"
-    assert "cli-test-key" not in "".join(p.read_text() for p in out.glob("*.json"))
+    assert "cli-test-key" not in "".join(p.read_text() for p in out.rglob("*.json"))
 
 
 def test_cli_never_writes_through_a_link_planted_in_the_output_directory(
@@ -204,29 +204,28 @@ def test_cli_never_writes_through_a_link_planted_in_the_output_directory(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """Links named like the outputs (report, error, charts directory, job.json) are
-    replaced or refused; what they point at stays as it was, and a re-run still works."""
+    """Links named like the outputs (a task's folder, its report, job.json, tasks/) are
+    moved aside or refused; what they point at stays as it was, and a re-run still works."""
     monkeypatch.setenv("GOOGLE_API_KEY", "cli-test-key-0123456789")
     tasks = tmp_path / "tasks.jsonl"
     tasks.write_text('{"id": "sales", "prompt": "chart it"}\n{"id": "bad", "prompt": "fail"}\n')
     victim, elsewhere, out = tmp_path / "victim.txt", tmp_path / "elsewhere", tmp_path / "out"
     victim.write_text("keep me")
     elsewhere.mkdir()
-    out.mkdir()
-    for name in ("sales.json", "bad.error.json"):
-        (out / name).symlink_to(victim)
-    (out / "sales-charts").symlink_to(elsewhere, target_is_directory=True)
+    (out / "tasks").mkdir(parents=True)
+    (out / "tasks" / "sales").symlink_to(elsewhere, target_is_directory=True)
+    (out / "tasks" / "bad").symlink_to(victim)
     server.responder = _chart_answer
     args = [str(tasks), str(out), "--base-url", server.base_url, "--poll-interval", "0.01"]
     assert main([*args, "--no-progress"]) == 1
     assert victim.read_text() == "keep me" and list(elsewhere.iterdir()) == []
-    for name in ("sales.json", "bad.error.json", "sales-charts", "job.json"):
+    for name in ("tasks/sales", "tasks/bad", "tasks", "job.json"):
         assert not (out / name).is_symlink(), name
-    report = json.loads((out / "sales.json").read_text())
+    report = json.loads((out / "tasks/sales/report.json").read_text())
     assert (out / report["charts"][0]).read_bytes() == PNG
-    assert "cannot do that" in json.loads((out / "bad.error.json").read_text())["error"]
-    assert main([*args, "--no-progress"]) == 1  # re-run: attaches and overwrites its own
-    assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == []
+    assert "cannot do that" in json.loads((out / "tasks/bad/error.json").read_text())["error"]
+    assert main([*args, "--no-progress"]) == 1  # re-run: attaches and replaces its own
+    assert [p.name for p in (out / "tasks").iterdir() if p.name.startswith(".")] == []
 
     (out / "job.json").unlink()
     (out / "job.json").symlink_to(victim)  # a planted state file is not read or replaced
@@ -241,7 +240,7 @@ def test_cli_never_writes_through_a_link_planted_in_the_output_directory(
     [
         ("not json", "not valid JSON"),
         ('{"id": "x"}', "needs"),
-        ('{"prompt": "a", "id": "../evil"}', "id '../evil'"),
+        ('{"prompt": "a", "id": "../evil"}', "id '../evil' must be 1-100 ASCII"),
         ('{"prompt": "a", "files": ["../secret.txt"]}', "not a file inside"),
     ],
 )
@@ -332,7 +331,7 @@ def test_cli_finds_the_job_whose_create_answer_was_lost(
     creates = [r for r in server.requests if r.path.endswith(":batchGenerateContent")]
     assert len(creates) == 1
     assert json.loads((out / "job.json").read_text())["name"] == "batches/batch-0004"
-    assert json.loads((out / "b.json").read_text())["answer"] == "done 3+3"
+    assert json.loads((out / "tasks/b/report.json").read_text())["answer"] == "done 3+3"
 
 
 def test_find_a_job_by_display_name(
