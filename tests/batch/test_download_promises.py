@@ -133,23 +133,23 @@ def test_a_line_over_the_cap_is_that_results_error(
 def _feed_time(size: int, lines: int, chunk: int = 1024) -> float:
     line = b"x" * (size // lines - 1) + b"\n"
     data = line * lines
+    pieces = [data[i : i + chunk] for i in range(0, len(data), chunk)]
     best = float("inf")
-    for _ in range(3):
+    for _ in range(5):
         buf = LineBuffer(max_line=size * 2)
         start = time.perf_counter()
-        out = 0
-        for i in range(0, len(data), chunk):
-            out += len(buf.feed(data[i : i + chunk]))
+        out = sum(len(buf.feed(piece)) for piece in pieces)
         best = min(best, time.perf_counter() - start)
         assert out == lines
     return best
 
 
 def test_line_splitting_is_linear_in_the_line_length() -> None:
-    """8 MiB as one line costs about what the same bytes in 64 lines cost, fed 1 KiB at a
-    time (a search from the line's start at each chunk makes the one line ~60x dearer)."""
-    one, many = _feed_time(8 << 20, 1), _feed_time(8 << 20, 64)
-    assert one < 8 * many, (one, many)
+    """8 MiB as one line costs about what the same bytes in 256 lines cost, fed 1 KiB at a
+    time (searching from the line's start at each chunk made the one line ~200x dearer;
+    the bound is loose for a loaded machine)."""
+    one, many = _feed_time(8 << 20, 1), _feed_time(8 << 20, 256)
+    assert one < 30 * many, (one, many)
 
 
 @pytest.mark.parametrize("chunk", [1, 7, 4096])
