@@ -18,6 +18,8 @@ from typing import Any
 from langchain_core.language_models import LanguageModelInput
 
 from langchain_gemini_codeexec._core import caches as _caches
+from langchain_gemini_codeexec._core import options as _options
+from langchain_gemini_codeexec._core import request as _request
 from langchain_gemini_codeexec._core.binding import unwrap
 from langchain_gemini_codeexec._core.caches import TTL
 from langchain_gemini_codeexec._mapping import function_tools as _function_tools
@@ -48,7 +50,12 @@ def _create_request(
     if "tools" in options:
         options["tools"] = [_function_tools.normalize_tool(tool) for tool in options["tools"]]
     options["cached_content"] = None  # a cache is made from the full request
-    name, body = model._build_request(model._convert_input(messages).to_messages(), None, options)
+    name, body = _request.build(
+        _options.resolve(model, options),
+        _request.to_messages(messages),
+        vertexai=bool(model.vertexai),
+        files_base=model._get_transport().files_base,
+    )
     return model, _caches.create_body(model.genai_client, name, body, ttl, display_name)
 
 

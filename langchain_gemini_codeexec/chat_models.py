@@ -38,6 +38,7 @@ from langchain_gemini_codeexec._core import checks as _checks
 from langchain_gemini_codeexec._core import foreign_names as _foreign_names
 from langchain_gemini_codeexec._core import options as _options
 from langchain_gemini_codeexec._core import profiles as _profiles
+from langchain_gemini_codeexec._core import request as _request
 from langchain_gemini_codeexec._core.binding import GeminiBinding, deprecated_method
 from langchain_gemini_codeexec._core.options import DEFAULT_MODEL, GenerationOptions
 from langchain_gemini_codeexec._mapping import function_tools as _function_tools
@@ -47,7 +48,7 @@ from langchain_gemini_codeexec._mapping.from_gemini import (
     response_to_message_fields,
 )
 from langchain_gemini_codeexec._mapping.streaming import StreamState, blocked_error
-from langchain_gemini_codeexec._mapping.to_gemini import is_legacy_model, messages_to_contents
+from langchain_gemini_codeexec._mapping.to_gemini import is_legacy_model
 from langchain_gemini_codeexec._transport.config import build_client, check_api_key, model_path
 from langchain_gemini_codeexec._transport.flow import Flow, call
 from langchain_gemini_codeexec._transport.retry import RetryPolicy
@@ -467,55 +468,13 @@ class ChatGeminiCodeExecution(BaseChatModel, GenerationOptions):
     def _build_request(
         self, messages: Sequence[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]
     ) -> tuple[str, dict[str, Any]]:
-        """(model, request body) exactly as `invoke(messages, stop=stop, **kwargs)` sends it.
-
-        The one place a request body is built: `invoke`, `stream` and their async twins
-        use it, and so should anything else that sends what a call would send (batch
-        jobs, token counting, cache creation). Validated before anything is sent.
-        """
-        options = self._resolve_options(stop, kwargs)
-        system, contents = messages_to_contents(
-            messages, file_base=self._get_transport().files_base, model=options.model
-        )
-        body: dict[str, Any] = {"contents": contents}
-        if system is not None:
-            body["systemInstruction"] = system
-        tools, config = self._request_tools(options)
-        if tools:
-            body["tools"] = tools
-        if config:
-            body["toolConfig"] = config
-        body.update(_options.wire_fields(options))
-        return options.model, body
-
-    def _request_tools(
-        self, options: _options.CallOptions, where: str = "tools"
-    ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-        """(`tools`, `toolConfig`) of a request; refuses what the model cannot combine."""
-        json_answer = options.response_json_schema is not None or (
-            options.response_mime_type == "application/json"
-        )
-        if (
-            json_answer
-            and options.code_execution
-            and is_legacy_model(options.model)
-            and not options.allow_mixed_tools
-        ):
-            raise InvalidMessageError(
-                f"{where}: {options.model} cannot answer in JSON or a schema "
-                "(response_format / response_json_schema) with code execution on in one "
-                "request. Use a Gemini 3 model, construct the model with "
-                "code_execution=False, use with_structured_output (it computes first, then "
-                "formats), or with create_agent use ToolStrategy(schema)."
-            )
-        return _function_tools.request_tools(
-            options.tools or (),
-            code_execution=options.code_execution,
-            tool_choice=options.tool_choice,
-            model=options.model,
-            allow_mixed=options.allow_mixed_tools,
+        """(model, request body) exactly as `invoke(messages, stop=stop, **kwargs)` sends it
+        (built by `_core.request`, as batch jobs, token counting and caches build theirs)."""
+        return _request.build(
+            self._resolve_options(stop, kwargs),
+            messages,
             vertexai=bool(self.vertexai),
-            where=where,
+            files_base=self._get_transport().files_base,
         )
 
     # --- responses -----------------------------------------------------------------------
@@ -595,11 +554,7 @@ class ChatGeminiCodeExecution(BaseChatModel, GenerationOptions):
     def _count_request(
         self, messages: list[BaseMessage], tools: Sequence[Any] | None, kwargs: dict[str, Any]
     ) -> tuple[str, dict[str, Any]]:
-        """(model, countTokens body) for what `invoke(messages, **kwargs)` would send.
-
-        The Developer API counts a whole `generateContentRequest` (system instruction,
-        tools, generation settings included); Vertex AI takes those fields at the top.
-        """
+        """(model, countTokens body) for what `invoke(messages, **kwargs)` would send."""
         call = dict(kwargs)
         if tools:
             call["tools"] = [
@@ -607,12 +562,7 @@ class ChatGeminiCodeExecution(BaseChatModel, GenerationOptions):
                 *(_function_tools.normalize_tool(t) for t in tools),
             ]
         model, body = self._build_request(messages, call.pop("stop", None), call)
-        if self.vertexai:
-            keep = ("contents", "systemInstruction", "tools", "generationConfig")
-            return model, {k: body[k] for k in keep if k in body}
-        request = {k: v for k, v in body.items() if k != "labels"}
-        name = model if model.startswith(("models/", "tunedModels/")) else f"models/{model}"
-        return model, {"generateContentRequest": {"model": name, **request}}
+        return model, _request.count_body(model, body, vertexai=bool(self.vertexai))
 
     def get_num_tokens_from_messages(
         self,
@@ -786,7 +736,8 @@ class ChatGeminiCodeExecution(BaseChatModel, GenerationOptions):
             options = self._resolve_options(None, {**kwargs, "tools": normalized})
         except InvalidMessageError as error:
             raise InvalidMessageError(f"bind_tools: {error}") from None
-        self._request_tools(options, where="bind_tools")  # validate now, not at the first call
+        # Validated now, not at the first call.
+        _request.request_tools(options, vertexai=bool(self.vertexai), where="bind_tools")
         bound: Runnable[LanguageModelInput, AIMessage] = self.bind(tools=normalized, **kwargs)
         return bound
 
@@ -880,7 +831,7 @@ class ChatGeminiCodeExecution(BaseChatModel, GenerationOptions):
         )
 
         def to_messages(value: LanguageModelInput) -> list[BaseMessage]:
-            return self._convert_input(value).to_messages()
+            return _request.to_messages(value)
 
         def format_request(state: dict[str, Any]) -> list[BaseMessage]:
             return [

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from langchain_gemini_codeexec._core import caches as _caching
+from langchain_gemini_codeexec._core import options as _options
+from langchain_gemini_codeexec._core import request as _request
 from langchain_gemini_codeexec._sandbox.names import LoadedFile
 from langchain_gemini_codeexec._sandbox.upload import file_block
 from langchain_gemini_codeexec._transport.config import model_path
@@ -162,8 +164,11 @@ class _Call:
     def _body(self, blocks: list[dict[str, Any]]) -> tuple[str, dict[str, Any]]:
         messages = self.tool._messages(None, self.loaded, blocks)
         options = {"code_execution": True, "cached_content": None}
-        model, body = self.llm._build_request(messages, None, options)
-        return str(model), body
+        resolved = _options.resolve(self.llm, options)
+        files_base = self.llm._get_transport().files_base
+        return _request.build(
+            resolved, messages, vertexai=bool(self.llm.vertexai), files_base=files_base
+        )
 
     def _minimum(self, model: str) -> int:
         given = self.tool.cache_min_tokens

@@ -1,5 +1,4 @@
-"""Submitting: each input becomes the body `invoke` would send, inline or as a JSONL file.
-"""
+"""Submitting: each input becomes the body `invoke` would send, inline or as a JSONL file."""
 
 from __future__ import annotations
 
@@ -14,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from langchain_gemini_codeexec._core import options as _options
+from langchain_gemini_codeexec._core import request as _request
 from langchain_gemini_codeexec._core.binding import unwrap
 from langchain_gemini_codeexec._transport.config import model_path
 from langchain_gemini_codeexec.batch._http import BatchHTTP
@@ -95,10 +96,16 @@ def build_requests(
         raise InvalidMessageError("inputs: empty; a batch job needs at least one input")
     model = ""
     bodies = []
+    vertexai, files_base = bool(llm.vertexai), llm._get_transport().files_base
+    resolved: _options.CallOptions | None = None
     for i, value in enumerate(inputs):
         try:
-            messages = llm._convert_input(value).to_messages()
-            model, body = llm._build_request(messages, stop, dict(options))
+            messages = _request.to_messages(value)
+            if resolved is None:  # the same options for every input
+                resolved = _options.resolve(llm, options, stop)
+            model, body = _request.build(
+                resolved, messages, vertexai=vertexai, files_base=files_base
+            )
         except Exception as exc:
             raise InvalidMessageError(f"inputs[{i}]: {exc}") from exc
         bodies.append(body)
@@ -295,4 +302,3 @@ def write_batch_requests(
         for key, body in zip(plan.keys, plan.requests, strict=True):
             out.write(json.dumps({"key": key, "request": body}, separators=(",", ":")) + "\n")
     return plan.keys
-
