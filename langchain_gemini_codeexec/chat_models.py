@@ -191,6 +191,7 @@ class ChatGeminiCodeExecution(BaseChatModel, GenerationOptions):
     _client: Client | None = PrivateAttr(default=None)
     _transport: Transport | None = PrivateAttr(default=None)
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+    _own_options: _options.OwnOptions | None = PrivateAttr(default=None)
 
     @model_validator(mode="before")
     @classmethod
@@ -335,9 +336,9 @@ class ChatGeminiCodeExecution(BaseChatModel, GenerationOptions):
 
         The one package-internal accessor to the transport, for modules that cooperate
         with the model (batch, caching, the tool): they drive their flows through it."""
-        transport = self._transport
+        transport = self._private("_transport")
         if transport is not None:
-            return transport
+            return cast("Transport", transport)
         with self._lock:
             if self._transport is None:
                 client = self.client or build_client(
@@ -417,11 +418,18 @@ class ChatGeminiCodeExecution(BaseChatModel, GenerationOptions):
             with self._lock:
                 self._client = self._transport = None
 
+    def _private(self, name: str) -> Any:
+        """A private attribute's value, read from pydantic's documented store: on the
+        hot path (twice or more per call) `self._name` costs ~10 us (pydantic probes the
+        attribute's descriptor through a caught AttributeError)."""
+        return (self.__pydantic_private__ or {}).get(name)
+
     def _reset_private(self) -> None:
         """A copy gets its own client, built from its own settings on first use."""
         self._client = None
         self._transport = None
         self._lock = threading.Lock()
+        self._own_options = None
 
     def __getstate__(self) -> dict[Any, Any]:
         # Pickle the settings, not the client, transport or lock (they hold sockets and
@@ -463,6 +471,12 @@ class ChatGeminiCodeExecution(BaseChatModel, GenerationOptions):
         self, stop: list[str] | None, kwargs: dict[str, Any]
     ) -> _options.CallOptions:
         """This model's options with a call's `kwargs` on top, validated (see `_options`)."""
+        if _options.passes_none(kwargs, stop):
+            cached = self._private("_own_options")
+            own = _options.own_options(self, cached)
+            if own is not cached:
+                self._own_options = own
+            return own.options
         return _options.resolve(self, kwargs, stop)
 
     def _build_request(

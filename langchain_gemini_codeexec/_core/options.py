@@ -15,6 +15,7 @@ Adding an option is one line: a field with a `Wire` annotation.
 
 from __future__ import annotations
 
+import operator
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -390,6 +391,35 @@ def resolve(
     if stop:
         values["stop"] = stop
     return CallOptions.model_construct(**values)
+
+
+_settings = operator.attrgetter(*SHARED_FIELDS)
+
+
+@dataclass(frozen=True)
+class OwnOptions:
+    """A model's resolved options for calls that pass none, and the settings they are of."""
+
+    settings: tuple[Any, ...]
+    options: CallOptions
+
+
+def passes_none(kwargs: Mapping[str, Any], stop: list[str] | None) -> bool:
+    """Whether a call's options are the model's own (LangChain's own keys aside)."""
+    return stop is None and all(name in LANGCHAIN_KWARGS for name in kwargs)
+
+
+def own_options(defaults: GenerationOptions, cached: OwnOptions | None) -> OwnOptions:
+    """`defaults`' options, resolved once: `cached` while each setting is the same object.
+
+    LangChain asks for a call's options twice (tracing params, then the request), and most
+    calls pass none. Comparing by identity, not equality, so that any new value (even an
+    equal one, `True` for `1`) resolves anew; a value changed in place is shared anyway.
+    """
+    settings = _settings(defaults)
+    if cached is not None and all(map(operator.is_, settings, cached.settings)):
+        return cached
+    return OwnOptions(settings, resolve(defaults, {}))
 
 
 def _empty(value: Any) -> bool:
