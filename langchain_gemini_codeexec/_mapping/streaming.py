@@ -31,26 +31,36 @@ from langchain_gemini_codeexec.errors import BlockedPromptError, IncompleteRespo
 _MERGEABLE = ("text", "reasoning")
 
 
+# The shape `usage_to_metadata` gives: totals, then one count in each details dict.
+_USAGE_TOTALS = ("input_tokens", "output_tokens", "total_tokens")
+_USAGE_DETAILS = (("input_token_details", "cache_read"), ("output_token_details", "reasoning"))
+
+
 def _usage_delta(current: dict[str, Any], previous: dict[str, Any] | None) -> dict[str, Any]:
-    """Gemini sends running totals; LangChain adds chunk usage up, so send differences."""
+    """Gemini sends running totals; LangChain adds chunk usage up, so send differences.
+
+    Flat, over the fixed shape of `usage_to_metadata` (a recursion over any shape cost a
+    visible share of a long stream); the keys come out in the same order.
+    """
     if previous is None:
         return current
-    delta: dict[str, Any] = {}
-    for key, value in current.items():
-        before = previous.get(key)
-        if isinstance(value, dict):
-            delta[key] = _usage_delta(value, before if isinstance(before, dict) else None)
-        else:
-            delta[key] = value - (before if isinstance(before, int) else 0)
+    delta: dict[str, Any] = {key: current[key] - previous[key] for key in _USAGE_TOTALS}
+    for section, key in _USAGE_DETAILS:
+        delta[section] = {key: current[section][key] - previous[section][key]}
     return delta
 
 
 def _run_key(block: Block) -> str | None:
     """What adjacent text deltas must share to be one part; None for a block on its own."""
-    extras = block.get("extras") or {}
-    if block["type"] not in _MERGEABLE or set(extras) - {"part"}:
+    kind = block["type"]
+    if kind not in _MERGEABLE:
+        return None
+    extras = block.get("extras")
+    if not extras:
+        return f"{kind}null"  # as for `"part": None` below, without a json.dumps per delta
+    if len(extras) > 1 or "part" not in extras:
         return None  # signed (or otherwise marked) parts are never merged
-    return str(block["type"]) + json.dumps(extras.get("part"), sort_keys=True)
+    return str(kind) + json.dumps(extras["part"], sort_keys=True)
 
 
 def blocked_error(response: dict[str, Any], requested_model: str) -> BlockedPromptError | None:
