@@ -9,7 +9,9 @@ a budget); Python code gets the whole `CodeExecutionReport` as the tool message 
 from __future__ import annotations
 
 import contextlib
+import inspect
 import os
+import typing
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any, Literal
@@ -220,6 +222,11 @@ class GeminiCodeExecutionTool(BaseTool):
             )
         return self._catalog.load(list(files))
 
+    def _code_execution(self) -> dict[str, Any]:
+        """The call option switching code execution on, when the model has it off (a call
+        that passes no option reuses the model's resolved options)."""
+        return {} if self.llm.code_execution else {"code_execution": True}
+
     def _finish(self, message: BaseMessage) -> tuple[str, CodeExecutionReport]:
         try:
             report = CodeExecutionReport.from_message(message)
@@ -277,7 +284,7 @@ class GeminiCodeExecutionTool(BaseTool):
                 for file in loaded:
                     blocks.append((yield from file_block(file, client, self.inline_max_bytes)))
                 messages = self._messages(task, loaded, blocks)
-                message = yield from invoke(self.llm, messages, config, code_execution=True)
+                message = yield from invoke(self.llm, messages, config, **self._code_execution())
         except GeminiCodeExecutionError as exc:
             raise _tool_error(self.name, exc) from exc
         return self._finish(message)
@@ -351,5 +358,19 @@ def _tool_error(name: str, exc: GeminiCodeExecutionError) -> ToolException:
         why = str(exc)
     return ToolException(f"{name} failed: {why}")
 
+
+def _hints_resolved_once(method: Callable[..., Any]) -> None:
+    """LangChain reads `_run`'s type hints on every call (`get_type_hints`, looking for a
+    RunnableConfig parameter; `inspect.signature`, for `run_manager`), and this module's
+    postponed annotations made each read compile every annotation again. Resolve them
+    once, at import: `__annotations__` then holds the types themselves and `__signature__`
+    (which `inspect.signature` returns as is) carries them, as if annotations were not
+    postponed. Subclasses that override `_run` are unaffected."""
+    method.__annotations__ = typing.get_type_hints(method)
+    method.__signature__ = inspect.signature(method)  # type: ignore[attr-defined]
+
+
+_hints_resolved_once(GeminiCodeExecutionTool._run)
+_hints_resolved_once(GeminiCodeExecutionTool._arun)
 
 __all__ = ["CodeExecutionInput", "GeminiCodeExecutionTool"]
