@@ -8,6 +8,8 @@
   when `langchain-google-genai` is installed (the `bench` extra).
 - `floor`: a trivial LangChain chat model around the raw SDK (text in, text out): the
   least any LangChain wrapper costs. Timed on the calls a text-only model can make.
+- `tool` and `invoke` (the `tool` scenario only): `GeminiCodeExecutionTool` called with a
+  tool call, against `ChatGeminiCodeExecution.invoke` of the same request.
 """
 
 from __future__ import annotations
@@ -22,12 +24,19 @@ from google import genai
 from google.genai import types
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    BaseMessage,
+    HumanMessage,
+    SystemMessage,
+)
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
 from benchmarks._data import MODEL, exchange_question, exchange_response
-from langchain_gemini_codeexec import ChatGeminiCodeExecution
+from langchain_gemini_codeexec import ChatGeminiCodeExecution, GeminiCodeExecutionTool
 from langchain_gemini_codeexec.testing import GeminiTestServer
+from langchain_gemini_codeexec.tools import DEFAULT_INSTRUCTIONS
 
 API_KEY = "bench-key"
 
@@ -155,6 +164,44 @@ class Ours(_LangChain):
 
     def __init__(self, base_url: str) -> None:
         self.llm = ChatGeminiCodeExecution(model=MODEL, api_key=API_KEY, base_url=base_url)
+
+
+def tool_request(task: str) -> list[BaseMessage]:
+    """The messages `GeminiCodeExecutionTool` sends for `task` (no files): its default
+    instructions, then the task as one text block."""
+    return [SystemMessage(DEFAULT_INSTRUCTIONS), HumanMessage([{"type": "text", "text": task}])]
+
+
+class OursTool(Contender):
+    """`GeminiCodeExecutionTool` called as an agent calls it (a tool call in, a
+    ToolMessage out), on a model of its own with the same settings as `Ours`."""
+
+    name = "tool"
+    label = "GeminiCodeExecutionTool"
+    histories = False
+
+    def __init__(self, base_url: str) -> None:
+        llm = ChatGeminiCodeExecution(model=MODEL, api_key=API_KEY, base_url=base_url)
+        self.tool = GeminiCodeExecutionTool(llm=llm)
+
+    def question(self, text: str) -> list[Any]:
+        return [text]
+
+    def invoke(self, conversation: list[Any]) -> str:
+        call = {"type": "tool_call", "id": "bench", "name": self.tool.name}
+        message = self.tool.invoke({**call, "args": {"task": conversation[0]}})
+        return str(message.content)
+
+
+class OursDirect(Ours):
+    """`ChatGeminiCodeExecution.invoke` of the very request the tool sends."""
+
+    name = "invoke"
+    label = "ChatGeminiCodeExecution.invoke"
+    histories = False
+
+    def question(self, text: str) -> list[Any]:
+        return tool_request(text)
 
 
 class LcGoogleGenai(_LangChain):
