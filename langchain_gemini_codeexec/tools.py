@@ -30,7 +30,6 @@ from langchain_gemini_codeexec._sandbox.catalog import FileCatalog
 from langchain_gemini_codeexec._sandbox.names import FileSource, LoadedFile
 from langchain_gemini_codeexec._sandbox.upload import file_block
 from langchain_gemini_codeexec._transport.flow import Flow, invoke
-from langchain_gemini_codeexec.caching import adelete_cache, delete_cache
 from langchain_gemini_codeexec.chat_models import ChatGeminiCodeExecution
 from langchain_gemini_codeexec.errors import (
     BlockedPromptError,
@@ -298,19 +297,18 @@ class GeminiCodeExecutionTool(BaseTool):
     def delete_file_caches(self) -> list[str]:
         """Delete the context caches this tool created (`cache_files=True`) now, instead of
         letting them run out; returns their names. Later calls create new ones as needed."""
-        names = sorted(self._created_caches)
-        for name in names:
-            with contextlib.suppress(GeminiAPIError):  # already gone is fine
-                delete_cache(self.llm, name)
-            self._created_caches.discard(name)
-        return names
+        return self.llm._get_transport().drive(self._delete_file_caches())
 
     async def adelete_file_caches(self) -> list[str]:
         """Async `delete_file_caches`."""
+        return await self.llm._get_transport().adrive(self._delete_file_caches())
+
+    def _delete_file_caches(self) -> Flow[list[str]]:
         names = sorted(self._created_caches)
+        client = self.llm.genai_client
         for name in names:
-            with contextlib.suppress(GeminiAPIError):
-                await adelete_cache(self.llm, name)
+            with contextlib.suppress(GeminiAPIError):  # already gone is fine
+                yield from _caching.delete(client, name)
             self._created_caches.discard(name)
         return names
 

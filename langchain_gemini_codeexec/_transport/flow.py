@@ -1,11 +1,12 @@
 """Sans-IO flows: a feature's decisions written once, as a generator of the I/O it needs.
 
-A flow yields a step (`Call` an API path, `Sleep`, an SDK call, a LangChain `invoke`, a
-single-flight `Once`) and gets the step's result back from `send()`; a failed step is
-thrown in at its `yield`, so the flow's own `try`/`except` sees it. `Transport.drive` runs
-a flow with blocking I/O and `Transport.adrive` with asyncio: they are the only places that
-know which. This is httpx's auth flow (one generator, driven by `Client` and
-`AsyncClient`), used for every request sequence of caches, the tool's file cache and batch.
+A flow yields a step (`Call` an API path, `Sleep`, an SDK call, blocking work to
+`Offload`, a LangChain `invoke`, a single-flight `Once`) and gets the step's result back
+from `send()`; a failed step is thrown in at its `yield`, so the flow's own `try`/`except`
+sees it. `Transport.drive` runs a flow with blocking I/O and `Transport.adrive` with
+asyncio: they are the only places that know which. This is httpx's auth flow (one
+generator, driven by `Client` and `AsyncClient`), used for every request sequence: generate
+and count tokens, caches, the tool's files and file cache, batch jobs.
 
 Flows use the helpers below (`answer = yield from call(...)`) rather than bare `yield`,
 so every result has its precise type although one flow mixes several kinds of steps.
@@ -13,26 +14,37 @@ so every result has its precise type although one flow mixes several kinds of st
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
 
 if TYPE_CHECKING:
     from langchain_gemini_codeexec._transport.single_flight import SingleFlight
 
 T = TypeVar("T")
+P = ParamSpec("P")
 K = TypeVar("K")
 V = TypeVar("V")
 
 
 @dataclass(frozen=True, slots=True)
 class Call:
-    """One API request, retried and bounded: `method` on `path` (relative to the versioned
-    base, e.g. `cachedContents/abc`); the answer's JSON object is sent back."""
+    """One API request: `method` ("get", "post", "patch", "delete") on `path`, relative to
+    the versioned base (`batches/123`, `cachedContents`; on Vertex AI the SDK adds
+    `projects/.../locations/...`); the answer's JSON object is sent back.
+
+    Retried by the model's policy and bounded by its timeout, failures thrown in as our
+    typed errors. `retry=False`: one attempt, its failure thrown in as the SDK / HTTP
+    library raised it (the flow decides what to resend; `classify.convert_error` types
+    it). `timeout` bounds this one attempt (sync: instead of the model's timeout).
+    """
 
     method: str
     path: str
     body: dict[str, Any] | None = None
+    retry: bool = True
+    timeout: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +61,14 @@ class SdkCall(Generic[T]):
 
     sync: Callable[[], T]
     async_: Callable[[], Awaitable[T]]
+
+
+@dataclass(frozen=True, slots=True)
+class Offload(Generic[T]):
+    """Blocking local work (e.g. writing a file): called as is with blocking I/O, on a
+    worker thread under asyncio (`asyncio.to_thread`), so the event loop keeps running."""
+
+    work: Callable[[], T]
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,15 +92,22 @@ class Once(Generic[K, V]):
     make: Callable[[], Generator[Step, Any, V]]
 
 
-Step = Call | Sleep | SdkCall[Any] | Invoke | Once[Any, Any]
+Step = Call | Sleep | SdkCall[Any] | Offload[Any] | Invoke | Once[Any, Any]
 
 Flow = Generator[Step, Any, T]
 """A flow returning T. The send type is Any because each kind of step answers its own
 type; the helpers below restore it."""
 
 
-def call(method: str, path: str, body: dict[str, Any] | None = None) -> Flow[dict[str, Any]]:
-    answer: dict[str, Any] = yield Call(method, path, body)
+def call(
+    method: str,
+    path: str,
+    body: dict[str, Any] | None = None,
+    *,
+    retry: bool = True,
+    timeout: float | None = None,
+) -> Flow[dict[str, Any]]:
+    answer: dict[str, Any] = yield Call(method, path, body, retry, timeout)
     return answer
 
 
@@ -90,6 +117,11 @@ def sleep(seconds: float) -> Flow[None]:
 
 def sdk_call(sync: Callable[[], T], async_: Callable[[], Awaitable[T]]) -> Flow[T]:
     result: T = yield SdkCall(sync, async_)
+    return result
+
+
+def offload(work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> Flow[T]:
+    result: T = yield Offload(functools.partial(work, *args, **kwargs))
     return result
 
 

@@ -1,10 +1,11 @@
 """Transport: one request body to one API path, the answer's JSON back, retried and bounded.
 
 `Transport` owns the google-genai client of a model, the Files API base URL, the retry
-policy and the timeout. Besides the model methods (`generate`, `stream`, `count_tokens`)
-it has a generic `request(method, path, body)` / `arequest(...)` for any other API
-resource (`batches/...`, `cachedContents/...`, `files/...`) with the same retries, timeout
-and typed errors; `run` / `arun` give any other SDK call (the Files API upload) the same.
+policy and the timeout. It is the I/O edge: `drive` / `adrive` run a sans-IO flow
+(`_transport.flow`: generate, count tokens, caches, the tool's files, batch jobs), sending
+each `Call` to any API resource with the same retries, timeout and typed errors; `run` /
+`arun` give any other SDK call (the Files API upload) the same; `stream` / `astream` read
+an SSE answer, `open_stream` / `aopen_stream` a download.
 
 `timeout` bounds each attempt as a whole: connecting, and the whole answer of a request
 (for a stream: the first chunk, then each next chunk). The HTTP libraries only bound each
@@ -30,7 +31,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from langchain_gemini_codeexec._transport import sdk as _sdk
 from langchain_gemini_codeexec._transport.classify import convert_error
 from langchain_gemini_codeexec._transport.config import model_path
-from langchain_gemini_codeexec._transport.flow import Call, Flow, Invoke, SdkCall, Sleep
+from langchain_gemini_codeexec._transport.flow import Call, Flow, Invoke, Offload, SdkCall, Sleep
 from langchain_gemini_codeexec._transport.retry import RetryPolicy
 from langchain_gemini_codeexec._transport.sdk import errors, types
 from langchain_gemini_codeexec.errors import IncompleteResponseError
@@ -133,27 +134,6 @@ def _abort(raw: Any) -> None:
             sock.shutdown(socket.SHUT_RDWR)
 
 
-# Bodies decode as the HTTP libraries' own `.text` does: httpx replaces bytes that are not
-# UTF-8 with U+FFFD, aiohttp refuses them (IncompleteResponseError).
-
-
-def _read(raw: Any, cancel: threading.Event | None) -> str:
-    """The whole body of a sync response, stopping early when `cancel` is set."""
-    pieces = raw.iter_bytes() if hasattr(raw, "iter_bytes") else raw.iter_content(65536)
-    body = bytearray()
-    for piece in pieces:
-        if cancel is not None and cancel.is_set():
-            raise TimeoutError("the deadline passed while the answer was arriving")
-        body += piece
-    return body.decode("utf-8", errors="replace")
-
-
-async def _aread(raw: Any) -> str:
-    if hasattr(raw, "aread"):  # httpx / httpx2
-        return bytes(await raw.aread()).decode("utf-8", errors="replace")
-    return bytes(await raw.read()).decode("utf-8")  # aiohttp
-
-
 async def aclose_response(raw: Any) -> None:
     """Release an async response now: a body not read to the end closes its connection."""
     if hasattr(raw, "aclose"):  # httpx / httpx2
@@ -239,6 +219,8 @@ class Transport:
         return f"{model_path(self.client, model)}:{method}"
 
     # --- one attempt ----------------------------------------------------------------
+    # Bodies decode as the HTTP libraries' own `.text` does: httpx replaces bytes that are
+    # not UTF-8 with U+FFFD, aiohttp refuses them (IncompleteResponseError).
 
     def _attempt(
         self,
@@ -275,7 +257,14 @@ class Transport:
                 worker.raw = raw
                 if worker.cancel.is_set():
                     raise TimeoutError("the deadline passed")
-            return _read(raw, worker.cancel if worker else None)
+            # Read here, not by the HTTP library, so that a deadline stops a trickling body.
+            pieces = raw.iter_bytes() if hasattr(raw, "iter_bytes") else raw.iter_content(65536)
+            body_bytes = bytearray()
+            for piece in pieces:
+                if worker is not None and worker.cancel.is_set():
+                    raise TimeoutError("the deadline passed while the answer was arriving")
+                body_bytes += piece
+            return body_bytes.decode("utf-8", errors="replace")
         finally:
             raw.close()
 
@@ -295,59 +284,34 @@ class Transport:
         request = _sdk.build_request(self.client, method, path, body, options)
         raw = _sdk.raw_response(await _sdk.asend(self.client, request))
         try:
-            return await _aread(raw)
+            if hasattr(raw, "aread"):  # httpx / httpx2
+                return bytes(await raw.aread()).decode("utf-8", errors="replace")
+            return bytes(await raw.read()).decode("utf-8")  # aiohttp
         finally:
             await aclose_response(raw)
 
-    # --- requests -------------------------------------------------------------------
+    # --- requests (a flow's `Call`) -------------------------------------------------------
 
-    def request_text(self, method: str, path: str, body: dict[str, Any] | None = None) -> str:
-        """The answer body of `method` on `path` (relative to the versioned API base)."""
-        return self.retry.run(lambda: self._attempt(method, path, body))
-
-    async def arequest_text(
-        self, method: str, path: str, body: dict[str, Any] | None = None
-    ) -> str:
-        return await self.retry.arun(lambda: self._bounded(self._afetch(method, path, body)))
-
-    def request(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-        """JSON answer of `method` ("get", "post", "patch", "delete") on an API `path`.
-
-        `path` is relative to the versioned base (`batches/123`, `cachedContents`,
-        `files/abc`); on Vertex AI the SDK adds `projects/.../locations/...`. Retried,
-        bounded by `timeout`, failures raised as our typed errors.
-        """
-        return _loads(self.request_text(method, path, body))
-
-    async def arequest(
-        self, method: str, path: str, body: dict[str, Any] | None = None
-    ) -> dict[str, Any]:
-        """`request`, async."""
-        return _loads(await self.arequest_text(method, path, body))
-
-    def attempt(
-        self,
-        method: str,
-        path: str,
-        body: dict[str, Any] | None = None,
-        *,
-        timeout: float | None = None,
-    ) -> dict[str, Any]:
-        """One attempt of `request`, not retried: the caller decides what to resend.
-
-        Failures are raised as the SDK / HTTP library raised them (convert them with
-        `_classify.convert_error`). `timeout` overrides the model's for this attempt.
-        """
+    def _send(self, call: Call) -> dict[str, Any]:
+        """The JSON answer of `call` (see `flow.Call`), with blocking I/O."""
         options = None
-        if timeout is not None:
-            options = types.HttpOptions(timeout=max(1, math.ceil(max(timeout, 0.001) * 1000)))
-        return _loads(self._attempt(method, path, body, options, timeout))
+        if call.timeout is not None:
+            ms = max(1, math.ceil(max(call.timeout, 0.001) * 1000))
+            options = types.HttpOptions(timeout=ms)
 
-    async def aattempt(
-        self, method: str, path: str, body: dict[str, Any] | None = None
-    ) -> dict[str, Any]:
-        """`attempt`, async."""
-        return _loads(await self._bounded(self._afetch(method, path, body)))
+        def attempt() -> str:
+            return self._attempt(call.method, call.path, call.body, options, call.timeout)
+
+        return _loads(self.retry.run(attempt) if call.retry else attempt())
+
+    async def _asend(self, call: Call) -> dict[str, Any]:
+        """`_send`, awaited (a `call.timeout` bounds the attempt besides the model's)."""
+
+        async def attempt() -> str:
+            fetch = self._bounded(self._afetch(call.method, call.path, call.body))
+            return await (fetch if call.timeout is None else asyncio.wait_for(fetch, call.timeout))
+
+        return _loads(await (self.retry.arun(attempt) if call.retry else attempt()))
 
     def open_stream(self, method: str, path: str, options: types.HttpOptions | None = None) -> Any:
         """One attempt; the HTTP library's response, its body not read yet (close it).
@@ -421,7 +385,7 @@ class Transport:
                 error = None
                 try:
                     if isinstance(step, Call):
-                        value = self.request(step.method, step.path, step.body)
+                        value = self._send(step)
                     elif isinstance(step, Invoke):
                         value = step.runnable.invoke(*step.args, **step.kwargs)
                     elif isinstance(step, SdkCall):
@@ -429,6 +393,8 @@ class Transport:
                     elif isinstance(step, Sleep):
                         time.sleep(step.seconds)
                         value = None
+                    elif isinstance(step, Offload):
+                        value = step.work()
                     else:
                         value = step.sync(step.key, partial(_run_made, self.drive, step.make))
                 except Exception as exc:  # thrown into the flow at its yield
@@ -450,7 +416,7 @@ class Transport:
                 error = None
                 try:
                     if isinstance(step, Call):
-                        value = await self.arequest(step.method, step.path, step.body)
+                        value = await self._asend(step)
                     elif isinstance(step, Invoke):
                         value = await step.runnable.ainvoke(*step.args, **step.kwargs)
                     elif isinstance(step, SdkCall):
@@ -458,6 +424,8 @@ class Transport:
                     elif isinstance(step, Sleep):
                         await asyncio.sleep(step.seconds)
                         value = None
+                    elif isinstance(step, Offload):
+                        value = await asyncio.to_thread(step.work)
                     else:
                         made = partial(_run_made, self.adrive, step.make)
                         value = await step.async_(step.key, made)

@@ -23,13 +23,13 @@ https://ai.google.dev/gemini-api/docs/batch-mode and https://ai.google.dev/api/b
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from langchain_gemini_codeexec._transport import sdk as _sdk
 from langchain_gemini_codeexec._transport.classify import convert_error
+from langchain_gemini_codeexec._transport.flow import Flow, call, sdk_call, sleep
 from langchain_gemini_codeexec._transport.sdk import _LazyModule
 from langchain_gemini_codeexec._transport.transport import Transport, aclose_response
 from langchain_gemini_codeexec.errors import GeminiAPIError
@@ -44,6 +44,7 @@ else:
 # creating a job is sent again (a timeout or a dropped connection may have created it).
 _NOT_DONE = frozenset({429, 503})
 _CHUNK = 1 << 16
+Json = dict[str, Any]
 
 
 # A results line longer than this is that result's error, not held in memory: a line is one
@@ -146,77 +147,42 @@ class BatchHTTP:
         timeout = self.transport.timeout
         return await (asyncio.wait_for(awaitable, timeout) if timeout else awaitable)
 
-    # --- JSON requests -------------------------------------------------------------------
+    # --- JSON requests and the upload: flows (Transport.drive / adrive send them) -----------
 
-    def get(self, path: str, *, retry: bool = True, timeout: float | None = None) -> dict[str, Any]:
+    def get(self, path: str, *, retry: bool = True, timeout: float | None = None) -> Flow[Json]:
         """A GET, retried like every idempotent request (unless `retry=False`).
 
         `timeout` (seconds) bounds this one request, e.g. to a poller's deadline.
         """
-        if timeout is not None:
-            timeout = max(timeout, 0.5)
-
-        def call() -> dict[str, Any]:
-            return self.transport.attempt("get", path, timeout=timeout)
-
         if retry:
-            return self.transport.retry.run(call)
+            return (yield from call("get", path, timeout=timeout))
         try:
-            return call()
+            wait = None if timeout is None else max(timeout, 0.5)
+            return (yield from call("get", path, retry=False, timeout=wait))
         except Exception as exc:
             _fail(exc, 0)
 
-    async def aget(self, path: str, *, retry: bool = True) -> dict[str, Any]:
-        async def call() -> dict[str, Any]:
-            return await self.transport.aattempt("get", path)
-
-        if retry:
-            return await self.transport.retry.arun(call)
-        try:
-            return await call()
-        except Exception as exc:
-            _fail(exc, 0)
-
-    def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    def post(self, path: str, body: Json) -> Flow[Json]:
         """A POST sent again only after an answer saying it was not acted on (429/503)."""
         retry = self.transport.retry
         attempt = 0
         while True:
             try:
-                return self.transport.attempt("post", path, body)
+                return (yield from call("post", path, body, retry=False))
             except Exception as exc:
                 if not _may_resend(exc, attempt, retry.max_retries):
                     _fail(exc, attempt)
-                time.sleep(retry.delay(attempt, exc))
+                yield from sleep(retry.delay(attempt, exc))
                 attempt += 1
 
-    async def apost(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        retry = self.transport.retry
-        attempt = 0
-        while True:
-            try:
-                return await self.transport.aattempt("post", path, body)
-            except Exception as exc:
-                if not _may_resend(exc, attempt, retry.max_retries):
-                    _fail(exc, attempt)
-                await asyncio.sleep(retry.delay(attempt, exc))
-                attempt += 1
-
-    # --- files ---------------------------------------------------------------------------
-
-    def upload_jsonl(self, path: Path, display_name: str) -> str:
+    def upload_jsonl(self, path: Path, display_name: str) -> Flow[str]:
         """Resumable Files API upload of a JSONL file; returns its name (`files/...`)."""
         config = types.UploadFileConfig(mime_type="application/jsonl", display_name=display_name)
-        # Through `run`: bounded by the model's timeout (per attempt), failures typed.
-        uploaded = self.transport.run(
-            lambda: self.transport.client.files.upload(file=str(path), config=config)
-        )
-        return str(uploaded.name)
-
-    async def aupload_jsonl(self, path: Path, display_name: str) -> str:
-        config = types.UploadFileConfig(mime_type="application/jsonl", display_name=display_name)
-        uploaded = await self.transport.arun(
-            lambda: self.transport.client.aio.files.upload(file=str(path), config=config)
+        client = self.transport.client
+        # An SdkCall: bounded by the model's timeout (per attempt), retried, failures typed.
+        uploaded = yield from sdk_call(
+            lambda: client.files.upload(file=str(path), config=config),
+            lambda: client.aio.files.upload(file=str(path), config=config),
         )
         return str(uploaded.name)
 

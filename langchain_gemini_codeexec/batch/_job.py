@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 import logging
 import os
@@ -14,6 +13,7 @@ from typing import Any
 from langchain_core.messages import AIMessage
 
 from langchain_gemini_codeexec._transport.classify import RETRYABLE_CODES
+from langchain_gemini_codeexec._transport.flow import Flow, sleep
 from langchain_gemini_codeexec.batch._http import BatchHTTP, split_lines
 from langchain_gemini_codeexec.batch._results import (
     BatchResult,
@@ -134,7 +134,8 @@ class GeminiBatchJob:
         self.keys: list[str] | None = list(keys) if keys is not None else None
         self.model = model or llm.model
         self.raw: dict[str, Any] = {}
-        self._http = BatchHTTP(llm._get_transport())
+        self._transport = llm._get_transport()
+        self._http = BatchHTTP(self._transport)
         if raw is not None:
             self._update(raw)
 
@@ -278,8 +279,7 @@ class GeminiBatchJob:
         order Gemini lists them.
         """
         job = cls._named(name, llm, keys)
-        job._refresh_or_missing(job._http.get)
-        return job
+        return job._transport.drive(job._refreshed())
 
     @classmethod
     async def aattach(
@@ -291,11 +291,7 @@ class GeminiBatchJob:
     ) -> GeminiBatchJob:
         """Async `attach`."""
         job = cls._named(name, llm, keys)
-        try:
-            job._update(await job._http.aget(job.name))
-        except GeminiAPIError as exc:
-            raise job._missing(exc) from exc
-        return job
+        return await job._transport.adrive(job._refreshed())
 
     @classmethod
     def find(
@@ -314,12 +310,13 @@ class GeminiBatchJob:
         from langchain_gemini_codeexec.chat_models import ChatGeminiCodeExecution
 
         llm = llm if llm is not None else ChatGeminiCodeExecution()
-        http = BatchHTTP(llm._get_transport())
+        transport = llm._get_transport()
+        http = BatchHTTP(transport)
         collection = "batchPredictionJobs" if http.vertexai else "batches"
         token = ""
         for _ in range(max_pages):
             query = "pageSize=100" + (f"&pageToken={token}" if token else "")
-            page = http.get(f"{collection}?{query}")
+            page = transport.drive(http.get(f"{collection}?{query}"))
             for raw in page.get(collection if http.vertexai else "operations") or []:
                 meta = raw if http.vertexai else raw.get("metadata") or {}
                 if isinstance(raw, dict) and meta.get("displayName") == display_name:
@@ -329,11 +326,12 @@ class GeminiBatchJob:
                 break
         return None
 
-    def _refresh_or_missing(self, get: Any) -> None:
+    def _refreshed(self) -> Flow[GeminiBatchJob]:
         try:
-            self._update(get(self.name))
+            self._update((yield from self._http.get(self.name)))
         except GeminiAPIError as exc:
             raise self._missing(exc) from exc
+        return self
 
     def _fatal(self, exc: BaseException) -> BaseException:
         return self._missing(exc) if isinstance(exc, GeminiAPIError) else exc
@@ -351,24 +349,19 @@ class GeminiBatchJob:
 
     def refresh(self) -> GeminiBatchJob:
         """Fetch the job's current state and counts (one GET, retried on failures)."""
-        self._refresh_or_missing(self._http.get)
-        return self
+        return self._transport.drive(self._refreshed())
 
     async def arefresh(self) -> GeminiBatchJob:
         """Async `refresh`."""
-        try:
-            self._update(await self._http.aget(self.name))
-        except GeminiAPIError as exc:
-            raise self._missing(exc) from exc
-        return self
+        return await self._transport.adrive(self._refreshed())
 
     def cancel(self) -> None:
         """Ask Gemini to cancel the job (one `:cancel`); `refresh()` shows when it stopped."""
-        self._http.post(f"{self.name}:cancel", {})
+        self._transport.drive(self._http.post(f"{self.name}:cancel", {}))
 
     async def acancel(self) -> None:
         """Async `cancel`."""
-        await self._http.apost(f"{self.name}:cancel", {})
+        await self._transport.adrive(self._http.post(f"{self.name}:cancel", {}))
 
     def poll_until_done(
         self,
@@ -384,6 +377,21 @@ class GeminiBatchJob:
         partial results). Past `timeout` seconds it raises `BatchTimeoutError`, and the job
         keeps running at Google: `GeminiBatchJob.attach(job.name, llm=llm)` resumes it.
         """
+        return self._transport.drive(self._polled(poll_interval, timeout, progress))
+
+    async def apoll_until_done(
+        self,
+        poll_interval: float = 30.0,
+        timeout: float | None = None,
+        progress: bool = True,
+    ) -> GeminiBatchJob:
+        """Async `poll_until_done`."""
+        return await self._transport.adrive(self._polled(poll_interval, timeout, progress))
+
+    def _polled(
+        self, poll_interval: float, timeout: float | None, progress: bool
+    ) -> Flow[GeminiBatchJob]:
+        """The polling loop, written once (a poll's own deadline: the time left)."""
         _check_poll_args(poll_interval, timeout)
         deadline = None if timeout is None else time.monotonic() + timeout
         bar = _Progress(progress)
@@ -391,7 +399,7 @@ class GeminiBatchJob:
             while True:
                 wait = _remaining(deadline)
                 try:
-                    self._update(self._http.get(self.name, retry=False, timeout=wait))
+                    self._update((yield from self._http.get(self.name, retry=False, timeout=wait)))
                 except GeminiCodeExecutionError as exc:
                     if not _transient(exc):
                         raise self._fatal(exc) from exc
@@ -402,41 +410,7 @@ class GeminiBatchJob:
                 wait = _remaining(deadline)
                 if wait is not None and wait <= 0:
                     raise self._timeout(timeout)
-                time.sleep(poll_interval if wait is None else min(poll_interval, wait))
-        finally:
-            bar.close()
-        self._raise_if_unsuccessful()
-        return self
-
-    async def apoll_until_done(
-        self,
-        poll_interval: float = 30.0,
-        timeout: float | None = None,
-        progress: bool = True,
-    ) -> GeminiBatchJob:
-        """Async `poll_until_done`."""
-        _check_poll_args(poll_interval, timeout)
-        deadline = None if timeout is None else time.monotonic() + timeout
-        bar = _Progress(progress)
-        try:
-            while True:
-                wait = _remaining(deadline)
-                try:
-                    get = self._http.aget(self.name, retry=False)
-                    self._update(
-                        await (get if wait is None else asyncio.wait_for(get, max(wait, 0.5)))
-                    )
-                except (GeminiCodeExecutionError, asyncio.TimeoutError) as exc:
-                    if not isinstance(exc, asyncio.TimeoutError) and not _transient(exc):
-                        raise self._fatal(exc) from exc
-                    logger.warning("batch %s: poll failed (%r); polling on", self.name, exc)
-                bar.update(self)
-                if self.done:
-                    break
-                wait = _remaining(deadline)
-                if wait is not None and wait <= 0:
-                    raise self._timeout(timeout)
-                await asyncio.sleep(poll_interval if wait is None else min(poll_interval, wait))
+                yield from sleep(poll_interval if wait is None else min(poll_interval, wait))
         finally:
             bar.close()
         self._raise_if_unsuccessful()

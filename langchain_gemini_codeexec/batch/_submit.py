@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime
 import json
 import os
@@ -17,6 +16,7 @@ from langchain_gemini_codeexec._core import options as _options
 from langchain_gemini_codeexec._core import request as _request
 from langchain_gemini_codeexec._core.binding import unwrap
 from langchain_gemini_codeexec._transport.config import model_path
+from langchain_gemini_codeexec._transport.flow import Flow, offload
 from langchain_gemini_codeexec.batch._http import BatchHTTP
 from langchain_gemini_codeexec.batch._job import GeminiBatchJob
 from langchain_gemini_codeexec.chat_models import ChatGeminiCodeExecution
@@ -247,18 +247,7 @@ def submit_batch(
     `llm` may carry bound tools or options (`llm.bind_tools(...)`, `llm.bind(...)`).
     """
     plan = _plan(llm, inputs, keys, display_name, call_options)
-    http = BatchHTTP(plan.llm._get_transport())
-    if plan.llm.vertexai:
-        return _job(plan, http.post(_create_path(plan), _vertex_body(plan)))
-    if plan.mode == "inline":
-        return _job(plan, http.post(_create_path(plan), _inline_body(plan)))
-    path = _write_jsonl(plan)
-    try:
-        file_name = http.upload_jsonl(path, plan.display_name)
-    finally:
-        path.unlink(missing_ok=True)
-    body = {"batch": _batch_fields(plan, {"fileName": file_name})}
-    return _job(plan, http.post(_create_path(plan), body))
+    return plan.llm._get_transport().drive(_submission(plan))
 
 
 async def asubmit_batch(
@@ -270,18 +259,23 @@ async def asubmit_batch(
 ) -> GeminiBatchJob:
     """Async `submit_batch`."""
     plan = _plan(llm, inputs, keys, display_name, call_options)
+    return await plan.llm._get_transport().adrive(_submission(plan))
+
+
+def _submission(plan: _Plan) -> Flow[GeminiBatchJob]:
+    """Create the job `plan` describes (its JSONL uploaded first when it goes as a file)."""
     http = BatchHTTP(plan.llm._get_transport())
     if plan.llm.vertexai:
-        return _job(plan, await http.apost(_create_path(plan), _vertex_body(plan)))
+        return _job(plan, (yield from http.post(_create_path(plan), _vertex_body(plan))))
     if plan.mode == "inline":
-        return _job(plan, await http.apost(_create_path(plan), _inline_body(plan)))
-    path = await asyncio.to_thread(_write_jsonl, plan)
+        return _job(plan, (yield from http.post(_create_path(plan), _inline_body(plan))))
+    path = yield from offload(_write_jsonl, plan)
     try:
-        file_name = await http.aupload_jsonl(path, plan.display_name)
+        file_name = yield from http.upload_jsonl(path, plan.display_name)
     finally:
         path.unlink(missing_ok=True)
     body = {"batch": _batch_fields(plan, {"fileName": file_name})}
-    return _job(plan, await http.apost(_create_path(plan), body))
+    return _job(plan, (yield from http.post(_create_path(plan), body)))
 
 
 def write_batch_requests(

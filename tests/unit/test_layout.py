@@ -17,7 +17,7 @@ PACKAGE = Path(langchain_gemini_codeexec.__file__).parent
 
 # 55 pairs at the layout move (issue 17), 59 with caching.py's public functions; the
 # ceiling follows each step of the sans-IO flows down.
-MAX_TWIN_PAIRS = 45
+MAX_TWIN_PAIRS = 39
 
 
 def _function_names(body: list[ast.stmt]) -> set[str]:
