@@ -257,3 +257,27 @@ async def test_two_step_include_raw_returns_the_refusal(
     assert isinstance(out["parsing_error"], ModelRefusalError)
     assert out["raw"] is out["computation"]
     assert len(server.model_requests) == 1
+
+
+@pytest.mark.parametrize("reason", ["SAFETY", "PROHIBITED_CONTENT", "RECITATION", "SPII"])
+def test_refusals_not_behind_langchain_google_genai(
+    server: GeminiTestServer, llm: Any, reason: str
+) -> None:
+    """Every finish reason ChatGoogleGenerativeAI (4.x) reports as a refusal, ours does too,
+    with the same `finish_reason` in extras (and more reasons besides)."""
+    from langchain_google_genai import ChatGoogleGenerativeAI
+
+    theirs_llm = ChatGoogleGenerativeAI(
+        model="gemini-2.5-flash",
+        google_api_key="test-key",
+        base_url=server.base_url,
+        output_version="v1",
+    )
+    resp = refused(text("Partial"), reason=reason)
+    server.enqueue(resp, resp)
+    theirs = [b for b in theirs_llm.invoke("q").content_blocks if b["type"] == "refusal"]
+    ours = [b for b in llm.invoke("q").content_blocks if b["type"] == "refusal"]
+    assert len(ours) == 1 and ours[0]["extras"]["finish_reason"] == reason
+    for block in theirs:
+        assert block["extras"]["finish_reason"] == ours[0]["extras"]["finish_reason"]
+    assert theirs or reason in ("RECITATION", "SPII")  # reasons only we report
