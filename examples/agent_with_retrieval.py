@@ -47,6 +47,7 @@ from langchain_core.runnables import Runnable, RunnableLambda
 from langchain_core.tools import create_retriever_tool
 
 from langchain_gemini_codeexec import ChatGeminiCodeExecution, GeminiCodeExecutionTool
+from langchain_gemini_codeexec.cost import get_gemini_cost_callback
 from langchain_gemini_codeexec.testing import (
     GeminiTestServer,
     RecordedRequest,
@@ -271,7 +272,8 @@ def main(argv: list[str] | None = None) -> int:
 
         agent = build_agent(agent_model, gemini)
         print(f"\nQ: {QUESTION}\n")
-        state = agent.invoke({"messages": [{"role": "user", "content": QUESTION}]})
+        with get_gemini_cost_callback() as spent:  # the tool's inner Gemini calls too
+            state = agent.invoke({"messages": [{"role": "user", "content": QUESTION}]})
         for message in state["messages"][1:]:
             _show(message, print)
 
@@ -286,6 +288,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  {run.outcome}, output:")
                 print("".join(f"    {line}\n" for line in run.output.splitlines()), end="")
         print(f"\nFinal answer: {state['messages'][-1].text}")
+        print(f"Gemini cost: ${spent.total_cost:.6f} ({spent.calls} call(s))")
     return 0
 
 

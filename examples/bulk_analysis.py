@@ -27,6 +27,7 @@ from langchain_gemini_codeexec import (
     GeminiBatchJob,
 )
 from langchain_gemini_codeexec.batch import submit_batch
+from langchain_gemini_codeexec.cost import sum_costs
 from langchain_gemini_codeexec.testing import (
     BatchScript,
     GeminiTestServer,
@@ -91,7 +92,8 @@ def main(argv: list[str] | None = None) -> int:
 
         answered = correct = runs = tokens = 0
         failures: list[str] = []
-        for result, want in zip(job.results(), expected, strict=True):
+        results = list(job.results())
+        for result, want in zip(results, expected, strict=True):
             if result.message is None:
                 failures.append(f"{result.key}: {result.error}")
                 continue
@@ -108,6 +110,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         for line in failures[:5]:
             print(f"  failed: {line}")
+        spent = sum_costs(r.message for r in results)  # priced at the Batch API's rate
+        print(f"Cost: ${spent.total_cost:.6f} at the batch rate for {spent.calls} answers.")
     return 0 if answered == len(prompts) else 1
 
 

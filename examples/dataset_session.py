@@ -190,6 +190,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"readings.csv: {size:,} bytes; ten questions, the file cached at the first.\n")
         print(f"{'#':>2}  {'full price':>10}  {'from cache':>10}  answer")
         full_total = cached_total = 0
+        cost = saved = 0.0
         try:
             for i, question in enumerate(QUESTIONS, start=1):
                 call = {"type": "tool_call", "id": f"q{i}", "name": tool.name}
@@ -198,11 +199,15 @@ def main(argv: list[str] | None = None) -> int:
                 full, cached = report.full_price_input_tokens, report.cached_input_tokens
                 full_total += full
                 cached_total += cached
+                cost += report.cost_usd or 0.0
+                saved += (report.cost or {}).get("saved_by_cache") or 0.0
                 answer = " ".join(report.answer.split())[:70]
                 print(f"{i:>2}  {full:>10,}  {cached:>10,}  {answer}")
         finally:
             deleted = tool.delete_file_caches()  # do not pay for storage after the session
         print(f"\nTotal input tokens: {full_total:,} at full price, {cached_total:,} from cache.")
+        print(f"Cost: ${cost:.6f}; caching saved ${saved:.6f} against the uncached price.")
+        print(f"Question 10: {report.cache_summary()}")
         print(f"Caches deleted at the end: {len(deleted)}")
         if server is not None:
             asked = [r for r in server.requests if r.action == "generateContent"]

@@ -41,6 +41,7 @@ from langchain_gemini_codeexec import (
     CodeExecutionReport,
     GeminiCodeExecutionTool,
 )
+from langchain_gemini_codeexec.cost import get_gemini_cost_callback
 from langchain_gemini_codeexec.testing import (
     GeminiTestServer,
     RecordedRequest,
@@ -277,15 +278,17 @@ async def run(offline: bool, out_dir: Path) -> int:
 
         tool = GeminiCodeExecutionTool(llm=llm, files_dir=DATA_DIR)
         workflow = build_workflow(tool, out_dir)
-        async for update in workflow.astream({"dataset": DATASET}, stream_mode="updates"):
-            for step, change in update.items():
-                print(f"[{step}] {', '.join(sorted(change or {}))}")
-                if step == "check" and change.get("problems"):
-                    print(f"    problems: {change['problems']}")
-                if step == "summarize":
-                    print("\n" + change["summary"])
-                    for path in change["charts"]:
-                        print(f"Chart saved to {path}")
+        async with get_gemini_cost_callback() as spent:  # every step's Gemini calls
+            async for update in workflow.astream({"dataset": DATASET}, stream_mode="updates"):
+                for step, change in update.items():
+                    print(f"[{step}] {', '.join(sorted(change or {}))}")
+                    if step == "check" and change.get("problems"):
+                        print(f"    problems: {change['problems']}")
+                    if step == "summarize":
+                        print("\n" + change["summary"])
+                        for path in change["charts"]:
+                            print(f"Chart saved to {path}")
+        print(f"Gemini cost: ${spent.total_cost:.6f} ({spent.calls} call(s))")
     return 0
 
 

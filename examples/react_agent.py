@@ -39,6 +39,7 @@ from langchain_core.messages import (
 from langchain_core.tools import tool
 
 from langchain_gemini_codeexec import ChatGeminiCodeExecution
+from langchain_gemini_codeexec.cost import get_gemini_cost_callback
 from langchain_gemini_codeexec.testing import (
     GeminiTestServer,
     RecordedRequest,
@@ -194,9 +195,11 @@ def main(argv: list[str] | None = None) -> int:
             )
             server = stack.enter_context(GeminiTestServer(responder=scripted_gemini))
             llm = ChatGeminiCodeExecution(model=MODEL, api_key="offline", base_url=server.base_url)
-        messages = run(llm, args.question)
+        with get_gemini_cost_callback() as spent:  # every Gemini call of the run
+            messages = run(llm, args.question)
         show(messages)
         print(f"\nAnswer: {messages[-1].text.strip()}")
+        print(f"Gemini cost: ${spent.total_cost:.6f} ({spent.calls} call(s))")
     return 0
 
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.language_models.base import LangSmithParams
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import (
     Runnable,
@@ -37,6 +37,7 @@ from langchain_gemini_codeexec._core import caches as _caching
 from langchain_gemini_codeexec._core import checks as _checks
 from langchain_gemini_codeexec._core import foreign_names as _foreign_names
 from langchain_gemini_codeexec._core import options as _options
+from langchain_gemini_codeexec._core import pricing as _pricing
 from langchain_gemini_codeexec._core import profiles as _profiles
 from langchain_gemini_codeexec._core import request as _request
 from langchain_gemini_codeexec._core.binding import GeminiBinding, deprecated_method
@@ -108,6 +109,14 @@ def _env_flag(name: str) -> bool | None:
     if value is None:
         return None
     return value.strip().lower() in ("1", "true", "yes")
+
+
+def _priced(chunk: AIMessageChunk, usage: Any, model: str) -> AIMessageChunk:
+    """The cost goes once, on the chunk that ends the answer (Gemini's usage counts are
+    running totals, complete by then): adding the chunks up gives `invoke`'s record."""
+    if chunk.chunk_position == "last":
+        chunk.response_metadata["cost"] = _pricing.price(usage, model)
+    return chunk
 
 
 class ChatGeminiCodeExecution(BaseChatModel, GenerationOptions):
@@ -494,7 +503,7 @@ class ChatGeminiCodeExecution(BaseChatModel, GenerationOptions):
     # --- responses -----------------------------------------------------------------------
 
     @staticmethod
-    def _result(response: dict[str, Any], model: str) -> ChatResult:
+    def _result(response: dict[str, Any], model: str, *, batch: bool = False) -> ChatResult:
         blocked = blocked_error(response, model)
         if blocked is not None:
             raise blocked
@@ -504,7 +513,12 @@ class ChatGeminiCodeExecution(BaseChatModel, GenerationOptions):
                 "Gemini's answer has no candidate and no promptFeedback.blockReason; "
                 f"nothing was generated (keys: {sorted(response)}). Retry the request."
             )
-        message = AIMessage(**response_to_message_fields(response, model))
+        fields = response_to_message_fields(response, model)
+        metadata = fields["response_metadata"]
+        metadata["cost"] = _pricing.price(
+            response.get("usageMetadata"), metadata["model_name"], batch=batch
+        )
+        message = AIMessage(**fields)
         return ChatResult(generations=[ChatGeneration(message=message)])
 
     def _generate(
@@ -540,8 +554,13 @@ class ChatGeminiCodeExecution(BaseChatModel, GenerationOptions):
         transport = self._get_transport()
         body = transport.drive(_caching.apply(transport.client, model, body))
         state = StreamState(model)
+        usage: Any = None
+        version: Any = None
         for response in transport.stream(model, body):
-            chunk = ChatGenerationChunk(message=state.chunk(response))
+            usage = response.get("usageMetadata") or usage
+            version = version or response.get("modelVersion")
+            message = _priced(state.chunk(response), usage, version or model)
+            chunk = ChatGenerationChunk(message=message)
             if run_manager is not None:
                 run_manager.on_llm_new_token(chunk.text, chunk=chunk)
             yield chunk
@@ -558,8 +577,13 @@ class ChatGeminiCodeExecution(BaseChatModel, GenerationOptions):
         transport = self._get_transport()
         body = await transport.adrive(_caching.apply(transport.client, model, body))
         state = StreamState(model)
+        usage: Any = None
+        version: Any = None
         async for response in transport.astream(model, body):
-            chunk = ChatGenerationChunk(message=state.chunk(response))
+            usage = response.get("usageMetadata") or usage
+            version = version or response.get("modelVersion")
+            message = _priced(state.chunk(response), usage, version or model)
+            chunk = ChatGenerationChunk(message=message)
             if run_manager is not None:
                 await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
             yield chunk

@@ -482,7 +482,8 @@ class GeminiBatchJob:
             )
             return BatchResult(key, None, missing, index)
         try:
-            message = type(self.llm)._result(response, self.model).generations[0].message
+            answer = type(self.llm)._result(response, self.model, batch=True)
+            message = answer.generations[0].message
         except GeminiCodeExecutionError as exc:
             return BatchResult(key, None, exc, index)
         assert isinstance(message, AIMessage)

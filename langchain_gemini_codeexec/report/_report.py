@@ -11,6 +11,7 @@ from typing import Any
 from langchain_core.messages import BaseMessage
 from pydantic import BaseModel, Field
 
+from langchain_gemini_codeexec._core import pricing as _pricing
 from langchain_gemini_codeexec.report._extract import Builder, blocks_of
 from langchain_gemini_codeexec.report._models import (
     NORMAL_FINISH,
@@ -54,6 +55,8 @@ class CodeExecutionReport(BaseModel):
     """Images not linked to any code run."""
     model: str | None = None
     usage: dict[str, Any] | None = None
+    cost: dict[str, Any] | None = None
+    """The answer's price record (`response_metadata["cost"]`, docs/cost.md)."""
     finish_reason: str | None = None
     response_id: str | None = None
 
@@ -75,6 +78,7 @@ class CodeExecutionReport(BaseModel):
             other_images=builder.loose_images,
             model=metadata.get("model_name"),
             usage=json.loads(json.dumps(dict(usage))) if usage else None,
+            cost=_plain_cost(metadata.get("cost")),
             finish_reason=metadata.get("finish_reason"),
             response_id=metadata.get("response_id") or message.id,
         )
@@ -115,15 +119,41 @@ class CodeExecutionReport(BaseModel):
         return max(self.input_tokens - self.cached_input_tokens, 0)
 
     def cache_summary(self) -> str:
-        """One line: how much of the input was served from cache."""
+        """One line: how much of the input was served from cache, and what that saved."""
         if not self.usage:
             return "Input tokens: unknown (no usage reported)."
         total, cached = self.input_tokens, self.cached_input_tokens
         share = f" ({cached / total:.0%})" if total else ""
-        return (
+        line = (
             f"Input tokens: {total:,}, of which {cached:,} from cache{share} and "
             f"{self.full_price_input_tokens:,} at full price."
         )
+        saved = (self.cost or {}).get("saved_by_cache")
+        if cached and isinstance(saved, (int, float)):
+            line += f" Caching saved ${saved:.6f} against the uncached price"
+            line += f"; {_pricing.storage_price(self.model or '')[1]}."
+        return line
+
+    @property
+    def cost_usd(self) -> float | None:
+        """What the answer cost in USD; None when it has no price (see `cost_summary`)."""
+        total = (self.cost or {}).get("total")
+        return float(total) if isinstance(total, (int, float)) else None
+
+    def cost_summary(self) -> str:
+        """One line: the answer's price and its parts, or why it has none."""
+        cost = self.cost
+        if not cost:
+            return "Cost: unknown (no price record)."
+        if cost.get("total") is None:
+            return f"Cost: unknown ({cost.get('reason', 'no price')})."
+        parts = ", ".join(
+            f"{name.replace('_', ' ')} ${value:.6f}"
+            for name, value in (cost.get("parts") or {}).items()
+            if value
+        )
+        rate = " at the batch rate" if cost.get("rate") == "batch" else ""
+        return f"Cost: ${cost['total']:.6f}{rate} ({parts or 'nothing billed'}; {cost['prices']})."
 
     # --- links in the answer ----------------------------------------------------------
 
@@ -210,7 +240,7 @@ class CodeExecutionReport(BaseModel):
 
     def to_markdown(self) -> str:
         """Markdown with the answer (images shown where it links to them), each run's
-        code and output, the other charts, and how much input came from cache."""
+        code and output, the other charts, how much input came from cache, and the cost."""
         links = self.image_links
         shown: set[int] = set()
         pieces = split_links(self.answer.strip(), links)
@@ -230,6 +260,8 @@ class CodeExecutionReport(BaseModel):
         out += [f"![image]({img.data_url})" for img in self.other_images if id(img) not in shown]
         if self.usage and self.cached_input_tokens:
             out.append(f"_{self.cache_summary()}_")
+        if self.cost:
+            out.append(f"_{self.cost_summary()}_")
         return "\n\n".join(out)
 
     def _repr_markdown_(self) -> str:
@@ -265,7 +297,11 @@ class CodeExecutionReport(BaseModel):
         )
         if self.usage and self.cached_input_tokens:
             footer += f"; {html.escape(self.cache_summary())}"
+        if self.cost:
+            footer += f"; {html.escape(self.cost_summary())}"
         parts.append(f"<p><small>{footer}</small></p></div>")
         return "".join(parts)
 
 
+def _plain_cost(record: Any) -> dict[str, Any] | None:
+    return json.loads(json.dumps(record)) if isinstance(record, dict) else None

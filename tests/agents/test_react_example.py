@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 import statistics
 from pathlib import Path
 from types import ModuleType
@@ -33,7 +34,10 @@ def test_the_example_runs_offline_and_says_so(example_mode: str, tmp_path: Path)
     assert '[calls fetch_orders({"region": "north"})]' in lines
     assert "[code result: OUTCOME_OK]" in lines
     assert f"mean={mean}" in lines
-    assert lines[-1].startswith("Answer:") and mean in lines[-1]
+    assert lines[-2].startswith("Answer:") and mean in lines[-2]
+    # Both Gemini turns priced (their usage: the offline script's).
+    spent = re.fullmatch(r"Gemini cost: \$(0\.\d{6}) \(2 call\(s\)\)", lines[-1])
+    assert spent is not None and float(spent.group(1)) > 0, lines[-1]
 
 
 def test_the_agent_sends_both_tools_and_replays_the_signed_call() -> None:

@@ -51,6 +51,9 @@ async def test_inline_job_end_to_end(
     want = await llm.ainvoke("q0")
     assert results[0].message is not None and results[0].message.content == want.content
     assert results[0].message.usage_metadata == want.usage_metadata
+    got_cost = results[0].message.response_metadata["cost"]
+    assert (got_cost["rate"], want.response_metadata["cost"]["rate"]) == ("batch", "standard")
+    assert got_cost["total"] < want.response_metadata["cost"]["total"]
     assert isinstance(results[1].error, BatchRequestError) and results[1].message is None
     assert results[1].error.message == "invalid argument here"
     assert [r.key for r in results] == job.keys

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import genai_prices
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel
@@ -20,12 +21,15 @@ from langchain_gemini_codeexec import (
     BatchRequestError,
     BatchTimeoutError,
     ChatGeminiCodeExecution,
+    CodeExecutionReport,
     GeminiAPIError,
     GeminiBatchJob,
     IncompleteResponseError,
     InvalidMessageError,
 )
+from langchain_gemini_codeexec._core import pricing
 from langchain_gemini_codeexec.batch import asubmit_batch, submit_batch
+from langchain_gemini_codeexec.cost import sum_costs
 from langchain_gemini_codeexec.testing import (
     BatchScript,
     GeminiTestServer,
@@ -201,11 +205,41 @@ def test_results_match_invoke_under_the_content_contract(
     for got, want in zip(results, invoked, strict=True):
         assert got.error is None and got.message is not None
         assert got.message.content == want.content
-        assert got.message.response_metadata == want.response_metadata
+        got_cost = got.message.response_metadata.pop("cost")
+        assert got.message.response_metadata == {
+            k: v for k, v in want.response_metadata.items() if k != "cost"
+        }
+        # The same usage, priced at the Batch API's rate (test_results_are_priced_...).
+        assert got_cost["rate"] == "batch" and want.response_metadata["cost"]["rate"] == "standard"
         assert got.message.usage_metadata == want.usage_metadata
         assert got.message.tool_calls == want.tool_calls
     kinds = [b["type"] for b in results[0].message.content_blocks]  # type: ignore[union-attr]
     assert kinds == ["reasoning", "text", "server_tool_call", "server_tool_result", "image", "text"]
+
+
+def test_results_are_priced_at_the_batch_rate(
+    server: GeminiTestServer, llm: ChatGeminiCodeExecution
+) -> None:
+    meta = usage(prompt=3000, candidates=400, thoughts=100, tool_use_prompt=200)
+    server.enqueue(response(text("a"), usage=meta), Reply.error(429, "exhausted"))
+    job = submit_batch(llm, ["q0", "q1"]).poll_until_done(**FAST)
+    results = list(job.results())
+    record = results[0].message.response_metadata["cost"]  # type: ignore[union-attr]
+    extracted = genai_prices.extract_usage({"usageMetadata": meta}, provider_id="google")
+    batch_price = genai_prices.calc_price(
+        extracted.usage,
+        "gemini-2.5-flash",
+        provider_id="google",
+        price_context={"processing": "batch"},
+    )
+    assert record["total"] == float(batch_price.total_price)
+    assert record["rate"] == "batch"
+    assert record["total"] < pricing.price(meta, "gemini-2.5-flash")["total"]
+    # The job's summary: the answered requests' total, failed ones skipped.
+    summary = sum_costs(r.message for r in results)
+    assert summary.calls == 1 and summary.total_cost == record["total"]
+    report = CodeExecutionReport.from_message(results[0].message)  # type: ignore[arg-type]
+    assert "at the batch rate" in report.cost_summary()
 
 
 def test_per_request_errors_keep_geminis_message(

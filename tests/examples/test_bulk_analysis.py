@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from tests.support import ROOT, run_example
@@ -14,5 +15,6 @@ def test_bulk_analysis_runs_offline_and_says_so(example_mode: str, tmp_path: Pat
     assert lines[0].startswith("Using the offline Gemini endpoint")
     assert "Job BATCH_STATE_SUCCEEDED: 300 succeeded, 0 failed." in done.stdout
     assert "Answered 300 of 300; 300 with the expected mean" in done.stdout
+    assert re.search(r"Cost: \$0\.\d+ at the batch rate for 300 answers\.", done.stdout)
     # Progress: a log line per poll (tqdm is optional and not installed here) or a bar.
     assert "requests done" in done.stderr or "req" in done.stderr

@@ -78,3 +78,5 @@ def test_dataset_session_caches_the_csv_once_and_bills_it_from_cache(
     assert rows[9][-1] == f"{share:.1f}."
     assert f"file bytes in the cache creation {size:,}; in the ten questions 0." in lines[-1]
     assert "Caches deleted at the end: 1" in lines
+    spent = next(line for line in lines if line.startswith("Cost: $"))
+    assert "caching saved $" in spent and "no storage price" in "\n".join(lines)

@@ -1,0 +1,37 @@
+"""Agent middleware for LangChain's `create_agent` (needs the `agents` extra:
+`pip install 'langchain-gemini-codeexec[agents]'`).
+
+- `GeminiBudgetMiddleware`: stops the agent once its Gemini spend passes a limit.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from langchain_gemini_codeexec.middleware._budget import (
+        GeminiBudgetExceededError,
+        GeminiBudgetMiddleware,
+        GeminiBudgetState,
+    )
+
+# Imported on first use: each needs `langchain`, an optional dependency.
+_EXPORTS = {
+    "GeminiBudgetMiddleware": "_budget",
+    "GeminiBudgetExceededError": "_budget",
+    "GeminiBudgetState": "_budget",
+}
+
+__all__ = ["GeminiBudgetExceededError", "GeminiBudgetMiddleware", "GeminiBudgetState"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(
+            f"module 'langchain_gemini_codeexec.middleware' has no attribute {name!r}"
+        )
+    value = getattr(import_module(f"langchain_gemini_codeexec.middleware.{module}"), name)
+    globals()[name] = value
+    return value
