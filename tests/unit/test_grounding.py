@@ -167,3 +167,48 @@ def test_any_cited_words_are_found_invoke_and_stream_alike(
         total = total + chunk
     stripped = [{k: v for k, v in b.items() if k != "index"} for b in total.content]
     assert stripped == whole.content
+
+
+_keys = st.sampled_from(
+    [
+        "groundingChunks",
+        "groundingSupports",
+        "segment",
+        "web",
+        "uri",
+        "title",
+        "partIndex",
+        "startIndex",
+        "endIndex",
+        "text",
+        "groundingChunkIndices",
+        "confidenceScores",
+        "urlMetadata",
+        "retrievedUrl",
+        "urlRetrievalStatus",
+        "maps",
+        "image",
+    ]
+)
+_odd_json = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 40) | st.text(max_size=6),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(_keys, children, max_size=5),
+    max_leaves=25,
+)
+
+
+@property_test(300, st.lists(unicode_text, max_size=3), _odd_json, _odd_json)
+def test_any_grounding_json_maps_or_is_ignored(
+    texts: list[str], grounding: Any, url_context: Any
+) -> None:
+    """Malformed grounding never breaks an answer: citations are plain JSON, on text
+    blocks, and any offsets they carry cite the words they claim."""
+    slots = [Slot("text", t) for t in texts] + [Slot("server_tool_call", run_id="r")]
+    found = citations(slots, grounding, url_context)
+    for position, cites in found.items():
+        assert slots[position].type == "text"
+        for cite in cites:
+            assert cite["type"] == "citation"
+            if "start_index" in cite:
+                words = slots[position].text[cite["start_index"] : cite["end_index"]]
+                assert cite.get("cited_text") in (None, words)
