@@ -233,6 +233,14 @@ class GeminiCodeExecutionTool(BaseTool):
             why = f"{self.name} failed: Gemini's answer is unreadable ({exc})"
             raise ToolException(why) from exc
         if not report.text.strip() and not report.runs and not report.images:
+            refusal = next((b for b in message.content_blocks if b["type"] == "refusal"), None)
+            if refusal is not None:
+                said = refusal.get("refusal")
+                raise ToolException(
+                    f"{self.name} failed: Gemini refused the task (finish_reason="
+                    f"{report.finish_reason}{': ' + said if said else ''}). Rephrase the "
+                    "task; retrying it unchanged is unlikely to help."
+                )
             raise ToolException(
                 f"{self.name} failed: Gemini returned an empty answer (finish_reason="
                 f"{report.finish_reason}). Rephrase the task or try again."

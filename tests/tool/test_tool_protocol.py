@@ -29,6 +29,7 @@ from langchain_gemini_codeexec.testing import (
     blocked,
     code,
     image,
+    refused,
     response,
     result,
     stream_chunks,
@@ -249,7 +250,12 @@ def test_long_output_is_cut_for_the_agent_but_whole_in_the_artifact(
         (Reply.error(400, "Bad file"), r"400 INVALID_ARGUMENT: Bad file.*Change the task"),
         (Reply.error(503, "Overloaded"), r"503 UNAVAILABLE: Overloaded.*You may retry once"),
         (blocked("PROHIBITED_CONTENT"), r"blockReason=PROHIBITED_CONTENT.*Rephrase"),
-        (response(finish_reason="SAFETY"), r"empty answer \(finish_reason=SAFETY\)"),
+        (response(finish_reason="MAX_TOKENS"), r"empty answer \(finish_reason=MAX_TOKENS\)"),
+        (response(finish_reason="SAFETY"), r"refused the task \(finish_reason=SAFETY\)"),
+        (
+            refused(reason="RECITATION", message="Recites a source."),
+            r"refused the task \(finish_reason=RECITATION: Recites a source.\)",
+        ),
     ],
 )
 async def test_no_answer_raises_tool_exception(
