@@ -232,6 +232,13 @@ class ChatGeminiCodeExecution(BaseChatModel, GenerationOptions):
     def _setting_not_bool(cls, value: Any, info: ValidationInfo) -> Any:
         return _checks.reject_bool(str(info.field_name), value)
 
+    @field_validator("retry_initial_delay", "retry_max_delay")
+    @classmethod
+    def _check_delay(cls, value: float, info: ValidationInfo) -> float:
+        # A day at most: a larger sleep overflows the timers (1e300 s raised OverflowError).
+        _checks.check_duration(str(info.field_name), value, maximum=_checks.MAX_TIMEOUT, zero=True)
+        return value
+
     @field_validator("timeout", "base_url", "default_headers")
     @classmethod
     def _check_connection(cls, value: Any, info: ValidationInfo) -> Any:

@@ -17,13 +17,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import math
 import re
 import threading
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from langchain_gemini_codeexec._core.checks import MAX_TTL, MIN_TTL, answer_shape, check_duration
 from langchain_gemini_codeexec._transport.config import model_path
 from langchain_gemini_codeexec._transport.flow import Flow, call
 from langchain_gemini_codeexec._transport.sdk import vertex_prefix
@@ -52,9 +52,9 @@ def ttl_seconds(ttl: Any, where: str = "ttl") -> float:
     if isinstance(ttl, bool):
         raise InvalidMessageError(f"{where}: {ttl!r} is not a duration")
     if isinstance(ttl, dt.timedelta):
-        seconds = ttl.total_seconds()
+        seconds: float = ttl.total_seconds()
     elif isinstance(ttl, (int, float)):
-        seconds = float(ttl)
+        seconds = ttl
     elif isinstance(ttl, str):
         match = _DURATION.match(ttl)
         if not match:
@@ -68,9 +68,7 @@ def ttl_seconds(ttl: Any, where: str = "ttl") -> float:
             f"{where}: {type(ttl).__name__} is not a duration; give seconds, a timedelta, "
             "a string such as '3600s', or an aware datetime"
         )
-    if not math.isfinite(seconds) or seconds <= 0:
-        raise InvalidMessageError(f"{where}: {ttl!r} is not in the future; give a positive TTL")
-    return seconds
+    return check_duration(where, seconds, minimum=MIN_TTL, maximum=MAX_TTL, zero=True)
 
 
 def ttl_field(ttl: Any, where: str = "ttl") -> dict[str, str]:
@@ -97,7 +95,7 @@ def expire_at(resource: dict[str, Any]) -> float:
     if isinstance(value, str):
         try:
             return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-        except ValueError:
+        except (ValueError, OverflowError):
             pass
     return time.time() + 3600.0
 
@@ -216,15 +214,16 @@ def _not_found(name: str, exc: GeminiAPIError) -> CacheGoneError:
 
 
 def _record_from_get(name: str, resource: dict[str, Any]) -> CacheRecord:
-    return _remember(
-        CacheRecord(
-            name=name,
-            model=str(resource.get("model") or ""),
-            expire_at=expire_at(resource),
-            known=False,
-            tokens=int((resource.get("usageMetadata") or {}).get("totalTokenCount") or 0),
+    with answer_shape(f"the lookup of cache {name!r}"):
+        return _remember(
+            CacheRecord(
+                name=name,
+                model=str(resource.get("model") or ""),
+                expire_at=expire_at(resource),
+                known=False,
+                tokens=int((resource.get("usageMetadata") or {}).get("totalTokenCount") or 0),
+            )
         )
-    )
 
 
 def _current(name: str) -> CacheRecord | None:
@@ -361,6 +360,8 @@ def _record_created(request: dict[str, Any], resource: dict[str, Any]) -> str:
     if not isinstance(name, str) or not name:
         raise GeminiAPIError(None, None, f"cachedContents.create returned no name: {resource}")
     contents = request.get("contents") or []
+    with answer_shape("cachedContents.create"):
+        tokens = int((resource.get("usageMetadata") or {}).get("totalTokenCount") or 0)
     _remember(
         CacheRecord(
             name=name,
@@ -372,7 +373,7 @@ def _record_created(request: dict[str, Any], resource: dict[str, Any]) -> str:
             tool_config=request.get("toolConfig"),
             contents_count=len(contents),
             contents_digest=_digest(contents),
-            tokens=int((resource.get("usageMetadata") or {}).get("totalTokenCount") or 0),
+            tokens=tokens,
         )
     )
     return name

@@ -8,15 +8,30 @@ makes it a `ValidationError` at construction; `_options.resolve` an `InvalidMess
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import re
 import urllib.parse
+from collections.abc import Iterator
 from typing import Any
+
+from langchain_gemini_codeexec.errors import (
+    GeminiCodeExecutionError,
+    IncompleteResponseError,
+    InvalidMessageError,
+)
 
 # The longest `timeout` we take: a day. A Gemini call that has not answered in a day has
 # failed; larger values overflow the HTTP libraries' timers (1e10 s raises on sync paths).
 MAX_TIMEOUT = 86_400.0
+# Durations (seconds) other than `timeout`: a poll interval up to a day; a wait for a batch
+# job up to a year (jobs expire after 48 hours); a cache TTL from a second up to the
+# largest google.protobuf.Duration (10,000 years).
+MAX_POLL_INTERVAL = 86_400.0
+MAX_WAIT = 366 * 86_400.0
+MIN_TTL = 1.0
+MAX_TTL = 315_576_000_000.0
 # Gemini's `seed` is an int32.
 _INT32 = (-(2**31), 2**31 - 1)
 
@@ -67,18 +82,68 @@ def reject_bool(name: str, value: Any) -> Any:
     return value
 
 
+def _span(seconds: float) -> str:
+    for unit, size in (("years", 365 * 86_400), ("days", 86_400), ("hours", 3600)):
+        if seconds >= size:
+            return f"{seconds / size:.4g} {unit}"
+    return f"{seconds:g} s"
+
+
+def _shown_number(value: Any) -> str:
+    text = str(value)
+    return text if len(text) <= 40 else f"{text[:12]}... (a {len(text)}-digit number)"
+
+
+def check_duration(
+    name: str, value: Any, *, maximum: float, minimum: float = 0.0, zero: bool = False
+) -> float:
+    """Seconds of a duration: a finite number above `minimum` (or equal to it with
+    `zero`) and at most `maximum`. An int too large for a float, NaN or infinity is
+    refused naming `name` (`InvalidMessageError`, a `ValueError`), never an
+    `OverflowError` later in a timer or on the wire."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InvalidMessageError(f"{name}: must be a number of seconds, got {value!r:.80}")
+    try:
+        seconds = float(value)
+    except OverflowError:
+        seconds = math.inf
+    low_ok = seconds >= minimum if zero else seconds > minimum
+    if not math.isfinite(seconds) or not low_ok or seconds > maximum:
+        relation = "at least" if zero else "above"
+        raise InvalidMessageError(
+            f"{name}: must be a finite number of seconds {relation} {minimum:g} and at most "
+            f"{maximum:g} ({_span(maximum)}), got {_shown_number(value)}"
+        )
+    return seconds
+
+
 def check_timeout(value: Any) -> Any:
     reject_bool("timeout", value)
     if value is None:
         return None
     if not isinstance(value, (int, float)) or isinstance(value, bool):
         return value  # pydantic reports the type
-    if not math.isfinite(value) or value <= 0 or value > MAX_TIMEOUT:
-        raise ValueError(
-            f"timeout: must be a number of seconds above 0 and at most {MAX_TIMEOUT:.0f} "
-            f"(a day), got {value!r}; None waits without a limit"
-        )
+    try:
+        check_duration("timeout", value, maximum=MAX_TIMEOUT)
+    except InvalidMessageError as exc:
+        raise ValueError(f"{exc}; None waits without a limit") from None
     return value
+
+
+@contextlib.contextmanager
+def answer_shape(what: str) -> Iterator[None]:
+    """Reading Gemini's answer in this block: a wrong JSON shape (a list where an object
+    was, a string where a number was) raises `IncompleteResponseError` naming `what`,
+    never a bare `AttributeError`/`KeyError`/`TypeError`/`ValueError`."""
+    try:
+        yield
+    except GeminiCodeExecutionError:
+        raise
+    except (AttributeError, KeyError, IndexError, TypeError, ValueError, OverflowError) as exc:
+        raise IncompleteResponseError(
+            f"Gemini's answer to {what} has an unexpected shape "
+            f"({type(exc).__name__}: {str(exc)[:200]})"
+        ) from exc
 
 
 def _shown(url: str) -> str:

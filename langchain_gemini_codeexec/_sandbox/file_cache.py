@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from langchain_gemini_codeexec._core import caches as _caching
 from langchain_gemini_codeexec._core import options as _options
 from langchain_gemini_codeexec._core import request as _request
+from langchain_gemini_codeexec._core.checks import answer_shape
 from langchain_gemini_codeexec._sandbox.names import LoadedFile
 from langchain_gemini_codeexec._sandbox.upload import file_block
 from langchain_gemini_codeexec._transport.config import model_path
@@ -198,7 +199,8 @@ class _Call:
         model, body = self._body(blocks)
         path = f"{model_path(self.client, model)}:countTokens"
         answer = yield from call("post", path, {"contents": body["contents"]})
-        counted = int(answer.get("totalTokens") or 0)
+        with answer_shape("countTokens"):
+            counted = int(answer.get("totalTokens") or 0)
         if counted < self._minimum(model):
             return inline_entry(counted)
         request = _caching.create_body(self.client, model, body, self.ttl)

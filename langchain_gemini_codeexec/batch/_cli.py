@@ -43,6 +43,7 @@ from typing import Any
 
 from langchain_core.messages import HumanMessage
 
+from langchain_gemini_codeexec._core.checks import MAX_POLL_INTERVAL, MAX_WAIT, check_duration
 from langchain_gemini_codeexec.batch import GeminiBatchJob, submit_batch
 from langchain_gemini_codeexec.errors import (
     BatchJobError,
@@ -339,6 +340,24 @@ def _submit_once(
     return job
 
 
+def _seconds(name: str, text: str, **bounds: Any) -> float:
+    """A duration argument, checked as the API checks it (a usage error, exit 2)."""
+    try:
+        return check_duration(name, float(text), **bounds)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(
+            str(exc) if "seconds" in str(exc) else f"{name}: {text!r} is not a number of seconds"
+        ) from None
+
+
+def _poll_interval(text: str) -> float:
+    return _seconds("--poll-interval", text, maximum=MAX_POLL_INTERVAL)
+
+
+def _wait(text: str) -> float:
+    return _seconds("--timeout", text, maximum=MAX_WAIT, zero=True)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m langchain_gemini_codeexec.batch",
@@ -350,8 +369,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--files-dir", type=Path, help="directory the tasks' files are read from")
     parser.add_argument("--model", default=None, help="Gemini model (default: the package's)")
     parser.add_argument("--display-name", default=None)
-    parser.add_argument("--poll-interval", type=float, default=30.0, help="seconds (30)")
-    parser.add_argument("--timeout", type=float, default=None, help="seconds to wait, then exit 3")
+    parser.add_argument("--poll-interval", type=_poll_interval, default=30.0, help="seconds (30)")
+    parser.add_argument("--timeout", type=_wait, default=None, help="seconds to wait, then exit 3")
     parser.add_argument("--no-progress", action="store_true")
     parser.add_argument("--base-url", default=None, help="API endpoint (e.g. a test server)")
     return parser

@@ -9,9 +9,16 @@ import re
 import time
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from typing import Any
+from urllib.parse import quote
 
 from langchain_core.messages import AIMessage
 
+from langchain_gemini_codeexec._core.checks import (
+    MAX_POLL_INTERVAL,
+    MAX_WAIT,
+    answer_shape,
+    check_duration,
+)
 from langchain_gemini_codeexec._transport.classify import RETRYABLE_CODES
 from langchain_gemini_codeexec._transport.flow import Flow, sleep
 from langchain_gemini_codeexec.batch._http import BatchHTTP, split_lines
@@ -53,6 +60,7 @@ END_STATES = SUCCEEDED_STATES | UNSUCCESSFUL_STATES | _PARTIAL_STATES
 
 _DEV_NAME = re.compile(r"^batches/[\w-]+$")
 _VERTEX_NAME = re.compile(r"^projects/[^/]+/locations/[^/]+/batchPredictionJobs/[\w-]+$")
+_FILE_NAME = re.compile(r"^files/[\w-]+$")
 
 # --- the job -------------------------------------------------------------------------------
 
@@ -215,16 +223,25 @@ class GeminiBatchJob:
     def responses_file(self) -> str | None:
         """The results file (`files/...`) of a file-input job, once it has ended."""
         value = self._output.get("responsesFile")
-        return str(value) if value else None
+        if not value:
+            return None
+        if not isinstance(value, str) or not _FILE_NAME.match(value):
+            # It becomes a URL path: only a Files API name may (same endpoint, key included).
+            raise IncompleteResponseError(
+                f"batch job {self.name}: its responsesFile {value!r:.120} is not a file name "
+                "('files/ID')"
+            )
+        return value
 
     def _update(self, raw: dict[str, Any]) -> None:
         self.raw = raw
         name = raw.get("name")
-        if isinstance(name, str) and name:
+        # The name goes into later URL paths: only a job name is taken from an answer.
+        if isinstance(name, str) and (_DEV_NAME.match(name) or _VERTEX_NAME.match(name)):
             self.name = name
-        model = _short_model(self._meta.get("model"))
-        if model:
-            self.model = model
+        model = self._meta.get("model")
+        if isinstance(model, str) and model:  # an answer of another shape keeps ours
+            self.model = _short_model(model) or self.model
 
     def __repr__(self) -> str:
         return (
@@ -314,15 +331,32 @@ class GeminiBatchJob:
         http = BatchHTTP(transport)
         collection = "batchPredictionJobs" if http.vertexai else "batches"
         token = ""
+        field = collection if http.vertexai else "operations"
         for _ in range(max_pages):
-            query = "pageSize=100" + (f"&pageToken={token}" if token else "")
+            # The token is Gemini's: quoted, so that it can only be the token.
+            query = "pageSize=100" + (f"&pageToken={quote(token, safe='')}" if token else "")
             page = transport.drive(http.get(f"{collection}?{query}"))
-            for raw in page.get(collection if http.vertexai else "operations") or []:
-                meta = raw if http.vertexai else raw.get("metadata") or {}
-                if isinstance(raw, dict) and meta.get("displayName") == display_name:
-                    return cls(str(raw["name"]), llm, keys=keys, raw=raw)
-            token = str(page.get("nextPageToken") or "")
-            if not token:
+            jobs = page.get(field) or []
+            if not isinstance(jobs, list):
+                raise IncompleteResponseError(
+                    f"Gemini's list of batch jobs has {field!r} of type {type(jobs).__name__}, "
+                    "not a list"
+                )
+            for raw in jobs:
+                meta = raw if http.vertexai or not isinstance(raw, dict) else raw.get("metadata")
+                if not isinstance(meta, dict) or meta.get("displayName") != display_name:
+                    continue  # not an object, or another job
+                name = raw.get("name")
+                if not isinstance(name, str) or not (
+                    _DEV_NAME.match(name) or _VERTEX_NAME.match(name)
+                ):
+                    raise IncompleteResponseError(
+                        f"Gemini listed the batch job {display_name!r} with the name "
+                        f"{name!r:.120}, not a job name"
+                    )
+                return cls(name, llm, keys=keys, raw=raw)
+            token = page.get("nextPageToken") or ""
+            if not isinstance(token, str) or not token:
                 break
         return None
 
@@ -448,7 +482,8 @@ class GeminiBatchJob:
                 "poll_until_done() first"
             )
         if self.vertexai:
-            info = self.raw.get("outputInfo") or {}
+            info = self.raw.get("outputInfo")
+            info = info if isinstance(info, dict) else {}
             where = info.get("gcsOutputDirectory") or info.get("bigqueryOutputTable") or "?"
             raise GeminiCodeExecutionError(
                 f"Vertex AI wrote the results of {self.name} to {where}; this package does "
@@ -471,6 +506,13 @@ class GeminiBatchJob:
     def _result(self, key: str | None, item: Any, index: int | None) -> BatchResult:
         if isinstance(item, GeminiCodeExecutionError):
             return BatchResult(key, None, item, index)
+        try:
+            with answer_shape(f"batch request {key!r}"):
+                return self._mapped(key, item, index)
+        except IncompleteResponseError as exc:  # that result's error, the others go on
+            return BatchResult(key, None, exc, index)
+
+    def _mapped(self, key: str | None, item: Any, index: int | None) -> BatchResult:
         error = item.get("error")
         status = item.get("status")
         if error or (isinstance(status, str) and status):
@@ -492,6 +534,11 @@ class GeminiBatchJob:
     def _inline_records(self) -> Iterator[tuple[str | None, Any]]:
         holder = self._output.get("inlinedResponses")
         items = holder.get("inlinedResponses") if isinstance(holder, dict) else holder
+        if not isinstance(items, (list, type(None))):
+            raise IncompleteResponseError(
+                f"batch job {self.name}: its inline results are a JSON "
+                f"{type(items).__name__}, not a list"
+            )
         keys = self.keys or []
         for number, item in enumerate(items or []):
             # Inline results come in request order: one without `metadata.key` is placed
@@ -575,10 +622,9 @@ class GeminiBatchJob:
 
 
 def _check_poll_args(poll_interval: float, timeout: float | None) -> None:
-    if not poll_interval > 0:
-        raise InvalidMessageError(f"poll_interval: must be > 0 seconds, got {poll_interval!r}")
-    if timeout is not None and not timeout >= 0:
-        raise InvalidMessageError(f"timeout: must be >= 0 seconds or None, got {timeout!r}")
+    check_duration("poll_interval", poll_interval, maximum=MAX_POLL_INTERVAL)
+    if timeout is not None:
+        check_duration("timeout", timeout, maximum=MAX_WAIT, zero=True)
 
 
 def _remaining(deadline: float | None) -> float | None:

@@ -43,6 +43,7 @@ USE_WITH_CACHE_MESSAGE = (
     "GenerateContent request."
 )
 _DURATION = re.compile(r"^([0-9]+(?:\.[0-9]{1,9})?)s$")
+_MAX_DURATION = 315_576_000_000  # google.protobuf.Duration's largest, in seconds
 _GONE_STATUS = {403: "PERMISSION_DENIED", 404: "NOT_FOUND", 400: "INVALID_ARGUMENT"}
 
 
@@ -221,7 +222,14 @@ class CachedContentStore:
                     f"Invalid value at 'cached_content.ttl' (type.googleapis.com/"
                     f"google.protobuf.Duration), Field 'ttl', Illegal duration format: {ttl!r}",
                 )
-            return self.now() + float(m.group(1))
+            seconds = float(m.group(1))
+            if not 0 < seconds <= _MAX_DURATION:  # Gemini's 400, not an overflow here
+                return Reply.error(
+                    400,
+                    f"Invalid value at 'cached_content.ttl' (type.googleapis.com/"
+                    f"google.protobuf.Duration), Field 'ttl', duration out of range: {ttl!r:.60}",
+                )
+            return self.now() + seconds
         if expire is not None:
             at = _parse_time(str(expire))
             if at is None:
