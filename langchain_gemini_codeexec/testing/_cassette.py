@@ -538,6 +538,21 @@ class CassetteSession:
         writer.write(b"0\r\n\r\n")
 
 
+_MAX_DEPTH = 200
+
+
+def _depth(value: Any) -> int:
+    """How deeply JSON containers nest in `value` (without recursion)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, level)
+            inner = item.values() if isinstance(item, dict) else item
+            stack.extend((v, level + 1) for v in inner)
+    return deepest
+
+
 def _url_header(name: str, value: str) -> bool:
     return name.lower() in URL_HEADERS or _URLISH.match(value) is not None
 
@@ -599,6 +614,10 @@ def load(path: str | os.PathLike[str]) -> list[JSON]:
         data = json.loads(p.read_text(encoding="utf-8"))
     except ValueError as exc:
         raise ValueError(f"cassette {p} is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise ValueError(f"cassette {p} is nested too deeply to read") from None
+    if _depth(data) > _MAX_DEPTH:  # matching walks it recursively, per request
+        raise ValueError(f"cassette {p} is nested more than {_MAX_DEPTH} levels deep")
     if not isinstance(data, dict) or not isinstance(data.get("interactions"), list):
         raise ValueError(f"cassette {p} has no 'interactions' list")
     if data.get("version") != VERSION:

@@ -5,11 +5,11 @@ file: as is, URL-encoded, inside base64 (at any of the three byte alignments, st
 URL-safe alphabet), and any piece of 6 or more characters of it that ordinary text would
 not have by chance (mixing case or digits: see `_distinctive`), plus its last 6 characters
 always, so no recognisable head or tail survives, and as hex. Text is also searched in its
-decoded forms (``%XX``, ``\\xXX`` and ``\\uXXXX`` escapes, up to three layers deep, and with
-line breaks taken out, as in base64 wrapped at 76 columns): what a match covers is replaced
-in the original text. `json_stream` searches strings at the same place in successive
-events joined, so a key cut into pieces across stream events is found whole. Values the
-user lists (a project id, an e-mail) are replaced as whole strings only: a short ordinary
+decoded forms (``%XX``, ``\\xXX``, ``\\uXXXX`` and ``&#NN;`` escapes, up to three layers
+deep, and with line breaks taken out, as in base64 wrapped at 76 columns): what a match
+covers is replaced in the original text. `json_stream` searches strings at the same place
+in successive events joined, so a key cut into pieces across stream events is found whole.
+Values the user lists (a project id, an e-mail) are replaced as whole strings only: a short ordinary
 word must not be cut out of every answer. Credentials shorter than 8 characters (dummy test
 keys) are only kept out of the headers and query, where they are never recorded.
 """
@@ -46,7 +46,10 @@ _MIN_CREDENTIAL = 8  # shorter ones ("test") are never recorded where they are c
 
 
 # Escapes a decoded view undoes (one character each) and line breaks it drops.
-_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}|\\x[0-9A-Fa-f]{2}|\\u[0-9A-Fa-f]{4}|[\r\n]+")
+_ESCAPE = re.compile(
+    r"%[0-9A-Fa-f]{2}|\\x[0-9A-Fa-f]{2}|\\u[0-9A-Fa-f]{4}|&#[0-9]{1,6};|&#[xX][0-9A-Fa-f]{1,5};"
+    r"|[\r\n]+"
+)
 _MAX_LAYERS = 3  # %2541 is "%41" once decoded: views of views, this deep
 Span = tuple[int, int, str]  # start, end, replacement
 
@@ -54,6 +57,14 @@ Span = tuple[int, int, str]  # start, end, replacement
 # Per segment of a view: its start in the view, its length there, its start and end in the
 # text under it.
 Layer = tuple[list[int], list[int], list[int], list[int]]
+
+
+def _unescaped(token: str) -> str:
+    if token[0] == "&":  # an HTML character reference
+        code = int(token[3:-1], 16) if token[2] in "xX" else int(token[2:-1])
+    else:
+        code = int(token[1:] if token[0] == "%" else token[2:], 16)
+    return chr(code) if code <= 0x10FFFF else "\ufffd"
 
 
 def _decode(text: str) -> tuple[str, Layer]:
@@ -81,7 +92,7 @@ def _decode(text: str) -> tuple[str, Layer]:
         if token[0] in "\r\n":
             segment(m.start(), m.end(), "")
         else:
-            segment(m.start(), m.end(), chr(int(token[1:] if token[0] == "%" else token[2:], 16)))
+            segment(m.start(), m.end(), _unescaped(token))
         pos = m.end()
     if pos < len(text):
         segment(pos, len(text), text[pos:])

@@ -17,6 +17,7 @@ import asyncio
 import base64
 import binascii
 import contextlib
+import html
 import io
 import json
 import re
@@ -161,6 +162,17 @@ def test_a_cassette_status_that_is_not_one_is_refused(
         GeminiTestServer(cassette=bad)
 
 
+@pytest.mark.parametrize("depth", [300, 100_000])
+def test_a_cassette_nested_too_deeply_is_refused_at_load(tmp_path: Path, depth: int) -> None:
+    body = "[" * depth + "]" * depth
+    bad = tmp_path / "deep.json"
+    bad.write_text(
+        '{"version": 1, "interactions": [{"request": {"body": ' + body + '}, "response": {}}]}'
+    )
+    with pytest.raises(ValueError, match="nested"):
+        GeminiTestServer(cassette=bad)
+
+
 # --- 2. matching is linear ---------------------------------------------------------------
 
 
@@ -282,6 +294,8 @@ FORMS = {
     "HEX": KEY.encode().hex().upper(),
     "backslash-x": "".join(f"\\x{b:02x}" for b in KEY.encode()),
     "unicode-escapes": "".join(f"\\u{b:04x}" for b in KEY.encode()),
+    "html-entities": "".join(f"&#{b};" for b in KEY.encode()),
+    "html-hex-entities": "".join(f"&#x{b:X};" for b in KEY.encode()),
 }
 
 
@@ -314,7 +328,7 @@ def _recoverable(data: Any) -> list[str]:
         texts.append("".join(_strings(events, [])))
     out: list[str] = []
     for t in texts:
-        views = {t, unquote(t), unquote(unquote(t))}
+        views = {t, unquote(t), unquote(unquote(t)), html.unescape(t)}
         for v in list(views):
             with contextlib.suppress(UnicodeDecodeError):
                 views.add(v.encode("latin-1", "ignore").decode("unicode_escape"))
