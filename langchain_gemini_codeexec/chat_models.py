@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import inspect
 import os
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
@@ -902,3 +903,10 @@ class ChatGeminiCodeExecution(BaseChatModel, GenerationOptions):
         compute = RunnableMap(messages=RunnablePassthrough(), computation=self)
         answer = RunnablePassthrough.assign(answer=RunnableLambda(answer_or_refusal))
         return RunnableLambda(to_messages) | compute | answer | RunnableLambda(finish)
+
+
+# LangChain reads `_generate`'s signature on every call (does it take `run_manager`?);
+# `inspect.signature` returns a function's `__signature__` as is: computed once, here.
+for _hook in ("_generate", "_agenerate"):
+    _function = getattr(ChatGeminiCodeExecution, _hook)
+    _function.__signature__ = inspect.signature(_function)

@@ -21,7 +21,7 @@ from langchain_core.callbacks.manager import (
 from langchain_core.tools.base import _get_runnable_config_param
 from langchain_core.utils._signature import _signature_parameters
 
-from langchain_gemini_codeexec import GeminiCodeExecutionTool
+from langchain_gemini_codeexec import ChatGeminiCodeExecution, GeminiCodeExecutionTool
 from langchain_gemini_codeexec._core import options as _options
 from langchain_gemini_codeexec.report import CodeExecutionReport
 from langchain_gemini_codeexec.testing import GeminiTestServer, code, response, result, text
@@ -117,3 +117,19 @@ def test_tool_calls_reuse_the_models_resolved_options(
     assert resolved == [{}]  # once, for the model's own options
     assert [r.body["tools"] for r in server.requests] == [[{"codeExecution": {}}]] * 2
     assert server.last_request.body["generationConfig"] == {"temperature": 0.1}
+
+
+@pytest.mark.parametrize("hook", ["_generate", "_agenerate"])
+def test_the_models_hook_signature_is_computed_once(hook: str) -> None:
+    """LangChain reads it per call to decide whether to pass `run_manager`."""
+    function = getattr(ChatGeminiCodeExecution, hook)
+    assert isinstance(function.__dict__.get("__signature__"), inspect.Signature)
+    stored = function.__signature__
+    del function.__signature__
+    try:
+        assert inspect.signature(function) == stored
+    finally:
+        function.__signature__ = stored
+    assert "run_manager" in _signature_parameters(
+        getattr(ChatGeminiCodeExecution(api_key="k"), hook)
+    )
