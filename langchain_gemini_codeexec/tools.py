@@ -280,7 +280,7 @@ class GeminiCodeExecutionTool(BaseTool):
     ) -> Flow[tuple[str, CodeExecutionReport]]:
         """The whole call, written once: driven with blocking I/O by `_run`, with asyncio
         by `_arun` (see `_transport.flow`)."""
-        config: RunnableConfig = {"callbacks": run_manager.get_child() if run_manager else None}
+        config = _inner_config(run_manager)
         try:
             message = None
             if self.cache_files and loaded:
@@ -319,6 +319,22 @@ class GeminiCodeExecutionTool(BaseTool):
                 yield from _caching.delete(client, name)
             self._created_caches.discard(name)
         return names
+
+
+# LangGraph's tag for a run whose tokens stay out of `stream_mode="messages"`
+# (langgraph.constants.TAG_NOSTREAM): the tool's own Gemini call is the tool's business,
+# not the agent's words; tracers still see it as the tool's child run.
+NOSTREAM_TAG = "nostream"
+
+
+def _inner_config(
+    run_manager: CallbackManagerForToolRun | AsyncCallbackManagerForToolRun | None,
+) -> RunnableConfig:
+    """The config of the tool's own model call: a child of the tool's run, not streamed."""
+    return {
+        "callbacks": run_manager.get_child() if run_manager else None,
+        "tags": [NOSTREAM_TAG],
+    }
 
 
 def _cut_error(exc: ToolException, limit: int | None) -> ToolException:
