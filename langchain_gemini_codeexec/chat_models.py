@@ -6,6 +6,7 @@ import copy
 import inspect
 import os
 import threading
+import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
@@ -286,6 +287,10 @@ class ChatGeminiCodeExecution(BaseChatModel, GenerationOptions):
             raise ValueError("retry_max_delay must be >= retry_initial_delay")
         if self.profile is None:
             self.profile = cast("ModelProfile", self._default_profile())
+        unknown = _profiles.unknown_model_warning(self.model)
+        if unknown is not None:
+            # 4: past pydantic's and langchain's __init__, at the line that built the model
+            warnings.warn(unknown, UserWarning, stacklevel=4)
         return self
 
     def _default_profile(self) -> dict[str, Any]:
@@ -829,6 +834,10 @@ class ChatGeminiCodeExecution(BaseChatModel, GenerationOptions):
                 f"with_structured_output: {schema!r:.80} is not a schema; pass a pydantic "
                 "model, a TypedDict or a JSON schema dict"
             )
+        if isinstance(schema, dict):  # checked now: Gemini would answer 400 (or 500) to it
+            errors = _function_tools.schema_errors(_structured.response_schema(schema), "schema")
+            if errors:
+                raise InvalidMessageError(f"with_structured_output: {'; '.join(errors[:3])}")
         cannot_combine = (
             self.code_execution and is_legacy_model(self.model) and not self.allow_mixed_tools
         )

@@ -14,6 +14,8 @@ window, no structured-output claim), never `None`.
 
 from __future__ import annotations
 
+import difflib
+import re
 from typing import Any
 
 _MULTIMODAL_IN = {
@@ -109,6 +111,10 @@ UNKNOWN: dict[str, Any] = {
 (so `create_agent` uses a tool for structured output, which works on every model)."""
 
 
+def _known(name: str) -> bool:
+    return name in PROFILES or any(name.startswith(known + "-") for known in PROFILES)
+
+
 def profile_for(model: str) -> dict[str, Any]:
     """The profile of `model` (a copy: callers may change theirs)."""
     name = model.removeprefix("models/").lower()
@@ -118,3 +124,40 @@ def profile_for(model: str) -> dict[str, Any]:
     if matches:
         return dict(PROFILES[max(matches, key=len)])
     return dict(UNKNOWN)
+
+
+# Words of Google's Gemini model names, so that a new model (`gemini-4-pro`,
+# `gemini-3.5-flash-lite-preview-06-2026`) passes without a warning while a misspelt one
+# (`gemini-2.5-flsh`) gets one.
+_NAME_WORDS = frozenset(
+    {
+        "pro", "flash", "lite", "preview", "exp", "experimental", "latest", "image",
+        "tts", "live", "native", "audio", "thinking", "dialog", "computer", "use", "robotics",
+        "er", "embedding", "deep", "think", "customtools", "nano", "ultra", "it", "mini",
+    }
+)  # fmt: skip
+_VERSION_OR_DATE = re.compile(r"^\d+(\.\d+)*[a-z]?$")
+
+
+def _looks_like_gemini(name: str) -> bool:
+    family, _, rest = name.partition("-")
+    if family not in ("gemini", "gemma") or not rest:
+        return False
+    return all(w in _NAME_WORDS or _VERSION_OR_DATE.match(w) for w in rest.split("-"))
+
+
+def unknown_model_warning(model: str) -> str | None:
+    """A warning for a name that is neither a known Gemini model nor shaped like one.
+
+    Tuned models, Vertex resource paths and any `gemini-`/`gemma-` name made of Google's
+    naming words pass silently: such names are still sent as given.
+    """
+    name = model.removeprefix("models/").lower()
+    if "/" in name or _known(name) or _looks_like_gemini(name):
+        return None
+    closest = difflib.get_close_matches(name, PROFILES, n=1, cutoff=0.0)
+    hint = f"; did you mean {closest[0]!r}?" if closest else ""
+    return (
+        f"model {model!r} is not a Gemini model this package knows{hint} The name is sent to "
+        "Gemini as given (a newer model works); Gemini answers 404 if it has no such model."
+    )

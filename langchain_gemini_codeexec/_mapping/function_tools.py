@@ -7,6 +7,7 @@ before any request is sent, with the same message either way.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -36,6 +37,96 @@ _MODES = {"auto": "AUTO", "any": "ANY", "required": "ANY", "none": "NONE", "vali
 _FORCING = frozenset({"ANY"})
 
 CODE_EXECUTION_TOOL: dict[str, Any] = {"codeExecution": {}}
+
+# google-genai's FunctionDeclaration.name: "Must start with a letter or an underscore. Must
+# be a-z, A-Z, 0-9, or contain underscores, dots, colons and dashes, with a maximum length
+# of 128."
+_FUNCTION_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.:-]{0,127}$")
+# JSON Schema's types (Gemini's OpenAPI `parameters` spell them in upper case).
+SCHEMA_TYPES = frozenset({"string", "number", "integer", "boolean", "array", "object", "null"})
+# Keywords whose value is one schema, a {name: schema} map, or a list of schemas.
+_ONE_SCHEMA = ("items", "not", "additionalProperties", "additional_properties")
+_SCHEMA_MAPS = ("properties", "$defs", "definitions", "patternProperties")
+_SCHEMA_LISTS = ("anyOf", "any_of", "oneOf", "allOf", "prefixItems")
+
+
+def schema_errors(schema: Any, where: str) -> list[str]:
+    """What is wrong with a JSON schema Gemini would be sent, each naming its field.
+
+    Checks the shapes Gemini reads (a schema is an object; `type` is a JSON Schema type or
+    a list of them; `properties` maps names to schemas; `required` lists names; `items`,
+    `anyOf`, ... hold schemas), recursively, not every JSON Schema rule.
+    """
+    if not isinstance(schema, dict):
+        return [f"{where} must be a JSON schema object, not {type(schema).__name__}"]
+    errors: list[str] = []
+    kind = schema.get("type")
+    kinds = kind if isinstance(kind, list) else [kind] if kind is not None else []
+    for item in kinds:
+        if not isinstance(item, str) or item.lower() not in SCHEMA_TYPES:
+            errors.append(
+                f"{where}.type {item!r} is not a JSON schema type (one of "
+                f"{', '.join(sorted(SCHEMA_TYPES))})"
+            )
+    for key in _SCHEMA_MAPS:
+        value = schema.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, dict):
+            errors.append(f"{where}.{key} must be an object of schemas, not {value!r:.40}")
+            continue
+        for name, sub in value.items():
+            errors.extend(schema_errors(sub, f"{where}.{key}.{name}"))
+    required = schema.get("required")
+    if required is not None and not (
+        isinstance(required, list) and all(isinstance(n, str) for n in required)
+    ):
+        errors.append(f"{where}.required must be a list of property names, not {required!r:.40}")
+    for key in _ONE_SCHEMA:
+        value = schema.get(key)
+        if value is None or isinstance(value, bool):
+            continue  # `additionalProperties: false` is a schema too
+        if key == "items" and isinstance(value, list):
+            for i, sub in enumerate(value):
+                errors.extend(schema_errors(sub, f"{where}.items[{i}]"))
+            continue
+        errors.extend(schema_errors(value, f"{where}.{key}"))
+    for key in _SCHEMA_LISTS:
+        value = schema.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, list):
+            errors.append(f"{where}.{key} must be a list of schemas, not {value!r:.40}")
+            continue
+        for i, sub in enumerate(value):
+            errors.extend(schema_errors(sub, f"{where}.{key}[{i}]"))
+    enum = schema.get("enum")
+    if enum is not None and not isinstance(enum, list):
+        errors.append(f"{where}.enum must be a list, not {enum!r:.40}")
+    return errors
+
+
+def check_declaration(declaration: Any, where: str) -> None:
+    """Refuse a function declaration Gemini would answer 400 to, naming tool and field."""
+    if not isinstance(declaration, dict):
+        raise InvalidMessageError(f"{where}: a function declaration must be an object")
+    name = declaration.get("name")
+    if not isinstance(name, str) or not _FUNCTION_NAME.match(name):
+        raise InvalidMessageError(
+            f"{where}: tool name {name!r} is not valid for Gemini: it must start with a letter "
+            "or '_' and use only a-z, A-Z, 0-9, '_', '.', ':' and '-' (at most 128 characters)"
+        )
+    for field in ("parameters", "parametersJsonSchema", "parameters_json_schema"):
+        if field in declaration and declaration[field] is not None:
+            schema = declaration[field]
+            errors = schema_errors(schema, field)
+            if not errors and schema.get("type") not in (None, "object", "OBJECT"):
+                errors = [f"{field}.type must be 'object' (the function's arguments)"]
+            if errors:
+                raise InvalidMessageError(
+                    f"{where}: tool {name!r}: {'; '.join(errors[:3])}"
+                    + (f" (and {len(errors) - 3} more)" if len(errors) > 3 else "")
+                )
 
 
 def builtin_key(tool: Any) -> str | None:
@@ -73,16 +164,21 @@ def normalize_tool(tool: Any) -> dict[str, Any]:
     return to_openai_function(tool)
 
 
-def format_tool(tool: Any) -> dict[str, Any]:
+def format_tool(tool: Any, where: str = "tools") -> dict[str, Any]:
     """One tool as a Gemini tool entry: a built-in `{name: config}` or a function declaration.
 
     Function declarations come back as `{"functionDeclarations": [decl]}` and are grouped
-    into one Gemini tool by `build_tools`.
+    into one Gemini tool by `build_tools`. Each is checked (`check_declaration`) first.
     """
     normalized = normalize_tool(tool)
+    if "functionDeclarations" in normalized:
+        for given in normalized["functionDeclarations"]:
+            check_declaration(given, where)
+        return normalized
     if "type" not in normalized or "function" not in normalized:
         return normalized
     function = normalized["function"]
+    check_declaration(function, where)
     declaration: dict[str, Any] = {"name": function["name"]}
     if function.get("description"):
         declaration["description"] = function["description"]
@@ -224,7 +320,8 @@ def request_tools(
     expect back) the built-in calls as `toolCall`/`toolResponse` parts. The Vertex AI API
     has no such field (the SDK refuses it there), so it is sent to the Developer API only.
     """
-    tools = build_tools([format_tool(t) for t in bound], code_execution)
+    # Each declaration is checked before the mixed-tools refusal, which must not hide it.
+    tools = build_tools([format_tool(t, where) for t in bound], code_execution)
     names = function_names(tools)
     config = tool_config(tool_choice, names)
     builtins = builtin_names(tools)

@@ -37,6 +37,11 @@ from tests.support import PATHS, SECRET_API_KEY, path_llm
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\0" * 16).decode()
 HI = HumanMessage("hi")
 CALL = {"name": "lookup", "args": {"q": "x"}, "id": "call-1", "type": "tool_call"}
+_LOOKUP_SCHEMA: dict[str, Any] = {
+    "name": "lookup",
+    "description": "Look something up.",
+    "parameters": {"type": "object", "properties": {"q": {"type": "string"}}},
+}
 
 
 def _human(*blocks: Any) -> list[Any]:
@@ -430,6 +435,56 @@ TABLE = [
         lambda llm: llm.bind_tools([_lookup]),
         InvalidMessageError,
         ("gemini-2.5-flash", "cannot combine", "GeminiCodeExecutionTool"),
+    ),
+    Bad(
+        "tool name with a space",
+        T,
+        lambda llm: llm.bind_tools([{**_LOOKUP_SCHEMA, "name": "look up"}]),
+        InvalidMessageError,
+        ("bind_tools", "tool name 'look up'", "a-z, A-Z, 0-9"),
+    ),
+    Bad(
+        "tool parameters of a misspelt type (the mixed-tools refusal does not hide it)",
+        T,
+        lambda llm: llm.bind_tools([{**_LOOKUP_SCHEMA, "parameters": {"type": "objct"}}]),
+        InvalidMessageError,
+        ("bind_tools", "tool 'lookup'", "parameters.type 'objct'", "JSON schema type"),
+    ),
+    Bad(
+        "tool parameters as a list",
+        T,
+        lambda llm: llm.bind_tools([{**_LOOKUP_SCHEMA, "parameters": ["q"]}]),
+        InvalidMessageError,
+        ("bind_tools", "tool 'lookup'", "parameters must be a JSON schema object"),
+    ),
+    Bad(
+        "per-call tool with a misspelt property type",
+        P,
+        {
+            "tools": [
+                {
+                    **_LOOKUP_SCHEMA,
+                    "parameters": {"type": "object", "properties": {"q": {"type": "strng"}}},
+                }
+            ],
+            "model": "gemini-3-flash-preview",
+        },
+        InvalidMessageError,
+        ("tool 'lookup'", "parameters.properties.q.type 'strng'"),
+    ),
+    Bad(
+        "structured output schema whose properties are not an object",
+        T,
+        lambda llm: llm.with_structured_output({"properties": 5}),
+        InvalidMessageError,
+        ("with_structured_output", "schema.properties", "object of schemas"),
+    ),
+    Bad(
+        "structured output schema of a misspelt type",
+        T,
+        lambda llm: llm.with_structured_output({"type": "numbr"}, method="function_calling"),
+        InvalidMessageError,
+        ("with_structured_output", "schema.type 'numbr'", "JSON schema type"),
     ),
     Bad(
         "unknown structured output method",
