@@ -418,13 +418,21 @@ def _v1_blocks(message: AIMessage, index: int) -> list[tuple[int, Any]]:
                 foreign.append((position, _translators.from_other_provider(block)))
             except BlockError as exc:
                 raise _fail(index, f"content[{position}]: {exc}") from None
-        return foreign
+        return _replayable(foreign, index)
     dicts = [b for _, b in blocks]
     if provider == PROVIDER and metadata.get(MARKER_KEY) != MARKER:
         dicts = _translators.from_unmarked_google_genai(dicts)
     signatures = message.additional_kwargs.get(_translators.LC_GOOGLE_SIGNATURES)
     dicts = _translators.with_function_call_signatures(dicts, signatures)
-    return [(pos, block) for (pos, _), block in zip(blocks, dicts, strict=True)]
+    return _replayable([(pos, b) for (pos, _), b in zip(blocks, dicts, strict=True)], index)
+
+
+def _replayable(blocks: list[tuple[int, Any]], index: int) -> list[tuple[int, Any]]:
+    """Server tools Gemini cannot replay, as text; OpenAI's chart outputs as images."""
+    try:
+        return _translators.replayable(blocks)
+    except BlockError as exc:
+        raise _fail(index, str(exc)) from None
 
 
 def _ai_parts(message: AIMessage, index: int) -> list[Part]:

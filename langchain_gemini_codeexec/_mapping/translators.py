@@ -22,6 +22,7 @@ docstring says so; they raise `BlockError` for a block they cannot read.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import mimetypes
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -29,10 +30,12 @@ from typing import Any
 
 from langchain_gemini_codeexec._mapping.blocks import (
     CODE_TOOL_NAME,
+    CODE_TOOL_NAMES,
     OUTCOME_OK,
     RESULT_BLOCK_TYPE,
     BlockError,
     outcome_name,
+    output_text,
 )
 
 Block = dict[str, Any]
@@ -187,6 +190,15 @@ def _tool_call_chunk(block: Block) -> list[Block]:
     return [{**block, "type": "tool_call", "args": args}]
 
 
+def _server_tool_call_chunk(block: Block) -> list[Block]:
+    """A streamed server tool call: its args are JSON text (kept as text if incomplete)."""
+    args = block.get("args") or "{}"
+    # Incomplete JSON stays the text it is (rendered as such, see `replayable`).
+    with contextlib.suppress(json.JSONDecodeError):
+        args = json.loads(args) if isinstance(args, str) else args
+    return [{**block, "type": "server_tool_call", "args": args}]
+
+
 def _tool_call_with_json_args(block: Block) -> list[Block]:
     if not isinstance(block.get("args"), str):
         return [block]
@@ -212,6 +224,144 @@ def from_other_provider(block: Any) -> Any:
         kept = {k: extras[k] for k in ("outcome", "block_type") if k in extras}
         if kept:
             out["extras"] = kept
+        # OpenAI's run that neither completed nor failed ("incomplete", ...) did not succeed.
+        if "status" not in block and extras.get("status") not in (None, "completed"):
+            out["status"] = "error"
+    return out
+
+
+# --- server tools Gemini cannot replay, and OpenAI's charts ------------------------------
+#
+# Gemini replays one server tool, its code interpreter (Python). Any other server tool
+# call (Anthropic's bash_code_execution, text_editor_code_execution, web_search, web_fetch;
+# OpenAI's web_search_call, file_search_call, ...) and its result are sent as text the
+# next model can read (docs/contract.md 2.3 shows the rendering): never dropped, never an
+# error that ends a conversation begun on another model.
+
+
+def _is_code_call(block: Any) -> bool:
+    return (
+        isinstance(block, dict)
+        and block.get("type") == "server_tool_call"
+        and block.get("name") in CODE_TOOL_NAMES
+        and isinstance(block.get("args", {}), dict)
+    )
+
+
+def _is_code_result(block: Block, code_ids: set[Any]) -> bool:
+    """A result Gemini can replay (the same test `_to_gemini` applies)."""
+    extras = block.get("extras") if isinstance(block.get("extras"), dict) else {}
+    assert isinstance(extras, dict)
+    return (
+        extras.get("block_type") == RESULT_BLOCK_TYPE
+        or block.get("tool_call_id") in code_ids
+        or isinstance(extras.get("outcome"), int)
+    )
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def _label(name: Any, call_id: Any) -> str:
+    label = str(name) if name else "unknown tool"
+    return f"{label} (id {call_id})" if call_id else label
+
+
+def render_server_tool_call(block: Block) -> Block:
+    """`[server tool call: NAME (id ID)]` and the call's input as JSON, as a text block."""
+    args = block.get("args")
+    shown = args if isinstance(args, str) else _json(args if args is not None else {})
+    head = f"[server tool call: {_label(block.get('name'), block.get('id'))}]"
+    return {"type": "text", "text": f"{head}\n{shown}"}
+
+
+def render_output(output: Any) -> str:
+    """A result's output as text: stdout, stderr and the return code labelled, anything
+    else as JSON (a string as it is)."""
+    if output is None or output == "" or output == []:
+        return "(no output)"
+    if isinstance(output, str):
+        return output
+    if isinstance(output, dict) and {"stdout", "stderr", "return_code"} & set(output):
+        lines = [f"{key}:\n{output[key]}" for key in ("stdout", "stderr") if output.get(key)]
+        if "return_code" in output:
+            lines.append(f"return code: {output['return_code']}")
+        rest = {
+            k: v
+            for k, v in output.items()
+            if k not in ("stdout", "stderr", "return_code", "type") and v not in (None, [], "")
+        }
+        if rest:
+            lines.append(_json(rest))
+        return "\n".join(lines) or "(no output)"
+    return _json(output)
+
+
+def render_server_tool_result(block: Block, name: Any) -> Block:
+    """`[server tool result: NAME (id ID), status: STATUS]` and its output, as a text block."""
+    status = block.get("status") or "success"
+    head = f"[server tool result: {_label(name, block.get('tool_call_id'))}, status: {status}]"
+    return {"type": "text", "text": f"{head}\n{render_output(block.get('output'))}"}
+
+
+def _output_image(item: Block, call_id: Any) -> Block:
+    """An OpenAI code-interpreter image output as an image block (a chart of that run)."""
+    url = item.get("url")
+    extras = {"tool_call_id": call_id} if call_id else {}
+    if isinstance(url, str) and url.startswith("data:"):
+        header, _, data = url.partition(",")
+        mime = header[len("data:") :].split(";")[0] or "image/png"
+        return {"type": "image", "base64": data, "mime_type": mime, "extras": extras}
+    if not isinstance(url, str) or not url:
+        raise BlockError("a code_interpreter image output has no 'url'")
+    mime = mimetypes.guess_type(url)[0] or "image/png"
+    return {"type": "image", "url": url, "mime_type": mime, "extras": extras}
+
+
+def _split_images(block: Block) -> list[Block]:
+    """OpenAI's outputs list: the logs become the result's output, each image an image
+    block right after it (Gemini sends a run's chart the same way)."""
+    output = block.get("output")
+    if not isinstance(output, list) or not any(
+        isinstance(item, dict) and item.get("type") == "image" for item in output
+    ):
+        return [block]
+    is_image = [isinstance(i, dict) and i.get("type") == "image" for i in output]
+    logs = [item for item, image in zip(output, is_image, strict=True) if not image]
+    images = [item for item, image in zip(output, is_image, strict=True) if image]
+    call_id = block.get("tool_call_id")
+    return [{**block, "output": output_text(logs)}, *(_output_image(i, call_id) for i in images)]
+
+
+def replayable(blocks: Sequence[tuple[int, Any]]) -> list[tuple[int, Any]]:
+    """The v1 blocks of one AI message, with what Gemini cannot replay rendered as text.
+
+    Code-interpreter calls and their results stay (the results' image outputs split off as
+    image blocks); every other server tool call and result becomes a text block.
+    """
+    code_ids = {b.get("id") for _, b in blocks if _is_code_call(b) and b.get("id")}
+    names = {
+        b.get("id"): b.get("name")
+        for _, b in blocks
+        if isinstance(b, dict) and b.get("type") == "server_tool_call"
+    }
+    out: list[tuple[int, Any]] = []
+    for position, block in blocks:
+        kind = block.get("type") if isinstance(block, dict) else None
+        if kind == "server_tool_call" and not _is_code_call(block):
+            out.append((position, render_server_tool_call(block)))
+        elif kind == "server_tool_result" and not _is_code_result(block, code_ids):
+            extras = block.get("extras") or {}
+            name = names.get(block.get("tool_call_id")) or extras.get("block_type")
+            out.append((position, render_server_tool_result(block, name)))
+        elif kind == "server_tool_result":
+            try:
+                out.extend((position, item) for item in _split_images(block))
+            except BlockError as exc:
+                raise BlockError(f"content[{position}]: {exc}") from None
+        else:
+            out.append((position, block))
     return out
 
 
@@ -227,6 +377,7 @@ _TRANSLATORS: dict[str, Callable[[Block], list[Block]]] = {
     "function_call": _openai_function_call,
     "image_url": lambda block: [image_url_block(block)],
     "tool_call_chunk": _tool_call_chunk,
+    "server_tool_call_chunk": _server_tool_call_chunk,
     "tool_call": _tool_call_with_json_args,
 }
 

@@ -559,10 +559,6 @@ async def test_user_media_blocks(server: GeminiTestServer, ask: Any) -> None:
         ([HumanMessage([{"type": "file", "base64": "QUJD"}])], ["messages[0]", "mime_type"]),
         ([HumanMessage([{"type": "image"}])], ["messages[0]", "content[0]", "image"]),
         (
-            [HumanMessage("q"), AIMessage([{"type": "server_tool_call", "name": "web_search"}])],
-            ["messages[1]", "web_search"],
-        ),
-        (
             [
                 HumanMessage("q"),
                 AIMessage(

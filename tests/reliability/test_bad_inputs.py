@@ -157,20 +157,6 @@ TABLE = [
         ("messages[1]", "content[0]", "'citation'", "cannot be sent to Gemini"),
     ),
     Bad(
-        "server tool Gemini does not have",
-        B,
-        _ai({"type": "server_tool_call", "name": "web_search", "id": "s1", "args": {}}),
-        InvalidMessageError,
-        ("messages[1]", "content[0]", "'web_search'", "only 'code_interpreter'"),
-    ),
-    Bad(
-        "server tool result for an unknown call",
-        B,
-        _ai({"type": "server_tool_result", "tool_call_id": "ghost", "status": "success"}),
-        InvalidMessageError,
-        ("messages[1]", "content[0]", "'ghost'", "not a code_interpreter call"),
-    ),
-    Bad(
         "tool_call block without a name",
         B,
         _ai({"type": "tool_call", "id": "c1", "args": {}}),

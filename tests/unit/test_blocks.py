@@ -77,7 +77,11 @@ def _foreign_code_message(output: Any, status: str = "success") -> AIMessage:
     )
 
 
-@pytest.mark.parametrize(("output", "expected"), OUTPUTS)
+def _has_image(output: Any) -> bool:
+    return isinstance(output, list) and any(i.get("type") == "image" for i in output)
+
+
+@pytest.mark.parametrize(("output", "expected"), [o for o in OUTPUTS if not _has_image(o[0])])
 def test_request_and_report_read_a_result_the_same_way(output: Any, expected: str) -> None:
     message = _foreign_code_message(output)
     _, contents = messages_to_contents([HumanMessage("q"), message])
@@ -85,6 +89,15 @@ def test_request_and_report_read_a_result_the_same_way(output: Any, expected: st
     (run,) = CodeExecutionReport.from_message(message).runs
     assert sent["output"] == run.output == expected
     assert sent["outcome"] == run.outcome == "OUTCOME_OK"
+
+
+def test_an_image_output_is_sent_as_an_image_part_not_as_output() -> None:
+    message = _foreign_code_message([{"type": "image", "url": "https://x/y.png"}])
+    _, contents = messages_to_contents([HumanMessage("q"), message])
+    assert contents[1]["parts"][1:] == [
+        {"codeExecutionResult": {"outcome": "OUTCOME_OK", "output": ""}},
+        {"fileData": {"mimeType": "image/png", "fileUri": "https://x/y.png"}},
+    ]
 
 
 @pytest.mark.parametrize(

@@ -363,15 +363,6 @@ def test_tool_messages_become_function_responses_in_one_turn() -> None:
             [HumanMessage("q"), ToolMessage("x", tool_call_id="nope")],
             "messages[1]: ToolMessage answers",
         ),
-        (
-            [
-                HumanMessage("q"),
-                AIMessage(
-                    [{"type": "server_tool_call", "name": "web_search", "id": "1", "args": {}}]
-                ),
-            ],
-            "web_search",
-        ),
     ],
 )
 def test_bad_input_names_the_message_and_what_is_wrong(messages: list[Any], needle: str) -> None:
