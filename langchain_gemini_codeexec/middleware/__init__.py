@@ -2,6 +2,8 @@
 `pip install 'langchain-gemini-codeexec[agents]'`).
 
 - `GeminiBudgetMiddleware`: stops the agent once its Gemini spend passes a limit.
+- `PortableHistoryMiddleware`: gives a model that is not Gemini (a fallback to Claude or
+  GPT) the history with Gemini's code runs as text and its charts as images.
 """
 
 from __future__ import annotations
@@ -15,15 +17,22 @@ if TYPE_CHECKING:
         GeminiBudgetMiddleware,
         GeminiBudgetState,
     )
+    from langchain_gemini_codeexec.middleware._portable import PortableHistoryMiddleware
 
 # Imported on first use: each needs `langchain`, an optional dependency.
 _EXPORTS = {
     "GeminiBudgetMiddleware": "_budget",
     "GeminiBudgetExceededError": "_budget",
     "GeminiBudgetState": "_budget",
+    "PortableHistoryMiddleware": "_portable",
 }
 
-__all__ = ["GeminiBudgetExceededError", "GeminiBudgetMiddleware", "GeminiBudgetState"]
+__all__ = [
+    "GeminiBudgetExceededError",
+    "GeminiBudgetMiddleware",
+    "GeminiBudgetState",
+    "PortableHistoryMiddleware",
+]
 
 
 def __getattr__(name: str) -> Any:
