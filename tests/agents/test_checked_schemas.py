@@ -9,14 +9,13 @@ import warnings
 from typing import Any
 
 import pytest
-from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from langchain_gemini_codeexec._mapping.function_tools import schema_errors
 from langchain_gemini_codeexec.errors import InvalidMessageError
 from langchain_gemini_codeexec.testing import GeminiTestServer
-from tests.support import GEMINI_3, Caller, MakeLLM
+from tests.support import GEMINI_3, Caller, MakeLLM, property_test
 
 LOOKUP: dict[str, Any] = {
     "name": "lookup",
@@ -184,12 +183,13 @@ _SCHEMAS = st.recursive(
 )
 
 
-@given(_SCHEMAS)
+@property_test(500, _SCHEMAS)
 def test_well_formed_schemas_have_no_errors(schema: dict[str, Any]) -> None:
     assert schema_errors(schema, "schema") == []
 
 
-@given(
+@property_test(
+    500,
     _SCHEMAS,
     st.text(min_size=1, max_size=6).filter(
         lambda t: (

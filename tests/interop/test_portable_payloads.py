@@ -13,7 +13,6 @@ import json
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
 from hypothesis import strategies as st
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 
@@ -28,6 +27,7 @@ from langchain_gemini_codeexec.testing import (
     text,
 )
 from tests.interop.sdk_types import check, errors
+from tests.support import property_test
 
 openai_chat = pytest.importorskip("langchain_openai")
 anthropic_chat = pytest.importorskip("langchain_anthropic")
@@ -208,8 +208,7 @@ _BLOCK = st.one_of(
 )  # fmt: skip
 
 
-@settings(max_examples=60, deadline=None)
-@given(st.lists(_BLOCK, max_size=8), st.sampled_from(list(BUILDERS)))
+@property_test(200, st.lists(_BLOCK, max_size=8), st.sampled_from(list(BUILDERS)))
 def test_any_gemini_answer_fits_and_loses_nothing(blocks: list[Any], target: str) -> None:
     ai = AIMessage(content=blocks, response_metadata={"model_provider": "google_genai"})
     history = [HumanMessage("q"), ai, HumanMessage("next")]

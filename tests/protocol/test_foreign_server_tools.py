@@ -10,13 +10,13 @@ import json
 from typing import Any
 
 import pytest
-from hypothesis import given
 from hypothesis import strategies as st
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage
 
 from langchain_gemini_codeexec._mapping.to_gemini import messages_to_contents
 from langchain_gemini_codeexec._mapping.translators import render_output
 from langchain_gemini_codeexec.testing import GeminiTestServer, response, text
+from tests.support import property_test
 
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\0" * 16).decode()
 JPEG = base64.b64encode(b"\xff\xd8\xff\xe0" + b"\0" * 12).decode()
@@ -233,7 +233,7 @@ _JSON = st.recursive(
 )
 
 
-@given(_JSON)
+@property_test(500, _JSON)
 def test_the_rendering_keeps_every_value(output: Any) -> None:
     """Whatever a result's output holds, its text has all of it (as JSON, or labelled)."""
     rendered = render_output(output)
