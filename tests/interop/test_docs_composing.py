@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("langchain_openai")
-pytest.importorskip("langchain_anthropic")
+from tests.interop.conftest import load_providers
 
 PAGE = Path(__file__).parents[2] / "docs" / "composing.md"
 
@@ -29,6 +28,7 @@ def _snippets() -> list[str]:
 
 @pytest.mark.parametrize("index", range(2))
 def test_the_snippet_runs_and_prints_what_it_says(index: int) -> None:
+    load_providers()  # the second snippet builds ChatAnthropic and ChatOpenAI
     source = _snippets()[index]
     out = io.StringIO()
     with contextlib.redirect_stdout(out):

@@ -22,22 +22,11 @@ from langchain_core.tools import tool
 from langchain_gemini_codeexec import ChatGeminiCodeExecution
 from langchain_gemini_codeexec.middleware import PortableHistoryMiddleware
 from langchain_gemini_codeexec.testing import GeminiTestServer, Reply
+from tests.interop.conftest import TARGETS, Providers
 from tests.interop.sdk_types import check, errors
 from tests.interop.test_portable_payloads import (
     code_answer,
     everything_is_kept,
-)
-
-openai_chat = pytest.importorskip("langchain_openai")
-anthropic_chat = pytest.importorskip("langchain_anthropic")
-from anthropic.types.message_create_params import (  # noqa: E402
-    MessageCreateParamsNonStreaming as AnthropicRequest,
-)
-from openai.types.chat.completion_create_params import (  # noqa: E402
-    CompletionCreateParamsNonStreaming as ChatCompletionsRequest,
-)
-from openai.types.responses.response_create_params import (  # noqa: E402
-    ResponseCreateParamsNonStreaming as ResponsesRequest,
 )
 
 ANSWER = "Saved; the mean is 6."
@@ -133,42 +122,27 @@ def other() -> Iterator[OtherProvider]:
     provider.close()
 
 
-def fallback_model(target: str, url: str) -> Any:
-    if target == "anthropic":
-        return anthropic_chat.ChatAnthropic(
-            model="claude-sonnet-4-6", api_key="sk-offline", base_url=url, max_retries=0
-        )
-    return openai_chat.ChatOpenAI(
-        model="gpt-4o",
-        api_key="sk-offline",
-        base_url=f"{url}/v1",
-        max_retries=0,
-        use_responses_api=target == "responses",
-    )
-
-
-REQUEST_TYPES = {
-    "chat-completions": ChatCompletionsRequest,
-    "responses": ResponsesRequest,
-    "anthropic": AnthropicRequest,
-}
-
-
 @tool
 def save_result(value: int) -> str:
     """Save a computed value."""
     return "saved"
 
 
-def agent_for(gemini: ChatGeminiCodeExecution, target: str, url: str, portable: bool = True) -> Any:
-    middleware: list[Any] = [ModelFallbackMiddleware(fallback_model(target, url))]
+def agent_for(gemini: ChatGeminiCodeExecution, fallback: Any, portable: bool = True) -> Any:
+    middleware: list[Any] = [ModelFallbackMiddleware(fallback)]
     if portable:
         middleware.append(PortableHistoryMiddleware())
     return create_agent(gemini, tools=[save_result], middleware=middleware)
 
 
+def fallback_model(providers: Providers, target: str, url: str) -> Any:
+    """The next model, on the local stand-in (no retries: a failure is the test's)."""
+    base_url = url if target == "anthropic" else f"{url}/v1"
+    return providers.model(target, base_url=base_url, max_retries=0)
+
+
 def check_run(
-    state: dict[str, Any], server: GeminiTestServer, other: OtherProvider, target: str
+    state: dict[str, Any], server: GeminiTestServer, other: OtherProvider, request_type: Any
 ) -> None:
     messages = state["messages"]
     assert isinstance(messages[-1], AIMessage) and messages[-1].text == ANSWER
@@ -178,49 +152,65 @@ def check_run(
     kinds = {key for c in second.contents for p in c["parts"] for key in p}
     assert {"executableCode", "codeExecutionResult", "inlineData", "functionCall"} <= kinds
     ((_path, body),) = other.bodies
-    check(body, REQUEST_TYPES[target])
+    check(body, request_type)
     everything_is_kept(body)
 
 
-@pytest.mark.parametrize("target", list(REQUEST_TYPES))
+@pytest.mark.parametrize("target", TARGETS)
 def test_fallback_mid_conversation(
-    target: str, server: GeminiTestServer, make_llm: Any, other: OtherProvider
+    target: str,
+    server: GeminiTestServer,
+    make_llm: Any,
+    other: OtherProvider,
+    providers: Providers,
 ) -> None:
     server.enqueue(code_answer(), Reply.error(503, "The model is overloaded."))
     gemini = make_llm(model="gemini-3-flash-preview", max_retries=0)
-    agent = agent_for(gemini, target, other.url)
+    agent = agent_for(gemini, fallback_model(providers, target, other.url))
     state = agent.invoke({"messages": [HumanMessage("Mean of 4, 6, 8? Save it.")]})
-    check_run(state, server, other, target)
+    check_run(state, server, other, providers.request_types[target])
 
 
-@pytest.mark.parametrize("target", list(REQUEST_TYPES))
+# One target in the fast suite (the sync test covers all three); the rest in the slow set.
+SLOW_TARGETS = [
+    pytest.param(t, marks=() if t == "chat-completions" else pytest.mark.slow) for t in TARGETS
+]
+
+
+@pytest.mark.parametrize("target", SLOW_TARGETS)
 async def test_async_fallback_mid_conversation(
     target: str,
     server: GeminiTestServer,
     make_llm: Any,
     other: OtherProvider,
+    providers: Providers,
     close_async: list[ChatGeminiCodeExecution],
 ) -> None:
     server.enqueue(code_answer(), Reply.error(503, "The model is overloaded."))
     gemini = make_llm(model="gemini-3-flash-preview", max_retries=0)
     close_async.append(gemini)
-    agent = agent_for(gemini, target, other.url)
+    agent = agent_for(gemini, fallback_model(providers, target, other.url))
     state = await agent.ainvoke({"messages": [HumanMessage("Mean of 4, 6, 8? Save it.")]})
-    check_run(state, server, other, target)
+    check_run(state, server, other, providers.request_types[target])
 
 
-@pytest.mark.parametrize("target", list(REQUEST_TYPES))
+@pytest.mark.parametrize("target", SLOW_TARGETS)
 def test_without_the_middleware_the_request_does_not_fit(
-    target: str, server: GeminiTestServer, make_llm: Any, other: OtherProvider
+    target: str,
+    server: GeminiTestServer,
+    make_llm: Any,
+    other: OtherProvider,
+    providers: Providers,
 ) -> None:
     """The gap the middleware closes: the raw history gives a request the SDK's types
     refuse (and the real APIs answer 400 to)."""
     server.enqueue(code_answer(), Reply.error(503, "The model is overloaded."))
     gemini = make_llm(model="gemini-3-flash-preview", max_retries=0)
-    agent = agent_for(gemini, target, other.url, portable=False)
+    fallback = fallback_model(providers, target, other.url)
+    agent = agent_for(gemini, fallback, portable=False)
     agent.invoke({"messages": [HumanMessage("Mean of 4, 6, 8? Save it.")]})
     ((_path, body),) = other.bodies
-    assert errors(body, REQUEST_TYPES[target])
+    assert errors(body, providers.request_types[target])
 
 
 def test_gemini_calls_are_left_alone(server: GeminiTestServer, make_llm: Any) -> None:

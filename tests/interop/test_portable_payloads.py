@@ -26,20 +26,9 @@ from langchain_gemini_codeexec.testing import (
     result,
     text,
 )
+from tests.interop.conftest import TARGETS, Providers, load_providers
 from tests.interop.sdk_types import check, errors
 from tests.support import property_test
-
-openai_chat = pytest.importorskip("langchain_openai")
-anthropic_chat = pytest.importorskip("langchain_anthropic")
-from anthropic.types.message_create_params import (  # noqa: E402
-    MessageCreateParamsNonStreaming as AnthropicRequest,
-)
-from openai.types.chat.completion_create_params import (  # noqa: E402
-    CompletionCreateParamsNonStreaming as ChatCompletionsRequest,
-)
-from openai.types.responses.response_create_params import (  # noqa: E402
-    ResponseCreateParamsNonStreaming as ResponsesRequest,
-)
 
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"chart-one" + b"\0" * 8).decode()
 JPEG = base64.b64encode(b"\xff\xd8\xff\xe0" + b"chart-two" + b"\0" * 8).decode()
@@ -47,26 +36,6 @@ CODE_1 = "import statistics\nprint(statistics.mean([4, 6, 8]))\n"
 CODE_2 = "print(1/0)  # ``` a fence inside the code\n"
 OUTPUT_1 = "6\n"
 OUTPUT_2 = "ZeroDivisionError: division by zero\n"
-
-
-def _payload_builders() -> dict[str, tuple[Any, Any]]:
-    return {
-        "chat-completions": (
-            openai_chat.ChatOpenAI(model="gpt-4o", api_key="sk-offline"),
-            ChatCompletionsRequest,
-        ),
-        "responses": (
-            openai_chat.ChatOpenAI(model="gpt-4o", api_key="sk-offline", use_responses_api=True),
-            ResponsesRequest,
-        ),
-        "anthropic": (
-            anthropic_chat.ChatAnthropic(model="claude-sonnet-4-6", api_key="sk-offline"),
-            AnthropicRequest,
-        ),
-    }
-
-
-BUILDERS = _payload_builders()
 
 
 def code_answer() -> dict[str, Any]:
@@ -110,12 +79,12 @@ def everything_is_kept(payload: dict[str, Any]) -> None:
     assert "save_result" in dumped and "saved" in dumped
 
 
-@pytest.mark.parametrize("target", list(BUILDERS))
+@pytest.mark.parametrize("target", TARGETS)
 async def test_portable_history_validates_and_keeps_everything(
-    target: str, server: GeminiTestServer, ask: Any
+    target: str, server: GeminiTestServer, ask: Any, providers: Providers
 ) -> None:
     history = await gemini_history(server, ask)
-    model, request_type = BUILDERS[target]
+    model, request_type = providers.model(target), providers.request_types[target]
     raw_errors = errors(model._get_request_payload(history), request_type)
     assert raw_errors, "the raw history should not fit the SDK's request type"
     payload = model._get_request_payload(portable_messages(history))
@@ -208,11 +177,11 @@ _BLOCK = st.one_of(
 )  # fmt: skip
 
 
-@property_test(200, st.lists(_BLOCK, max_size=8), st.sampled_from(list(BUILDERS)))
+@property_test(200, st.lists(_BLOCK, max_size=8), st.sampled_from(TARGETS))
 def test_any_gemini_answer_fits_and_loses_nothing(blocks: list[Any], target: str) -> None:
     ai = AIMessage(content=blocks, response_metadata={"model_provider": "google_genai"})
     history = [HumanMessage("q"), ai, HumanMessage("next")]
-    model, request_type = BUILDERS[target]
+    model, request_type = load_providers().model(target), load_providers().request_types[target]
     payload = model._get_request_payload(portable_messages(history))
     check(payload, request_type)
     dumped = json.dumps(payload)
