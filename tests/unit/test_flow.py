@@ -132,3 +132,80 @@ def test_once_runs_the_made_flow_through_the_gate_per_key(transport: Transport, 
 
     assert run(transport, flow(), mode) == (f"{mode}:made", f"{mode}:made")
     assert echo.calls == [mode, mode]  # not shared when not concurrent: each runs
+
+
+# --- flows are decisions without I/O: stepped by hand, no server, no sleeping ----------------
+
+
+def step_through(flow: Flow[Any], answers: list[Any]) -> tuple[list[Any], Any]:
+    """Run `flow` by hand: every step it yields is recorded and answered with the next of
+    `answers` (an exception is thrown in at the step); returns (steps, result)."""
+    steps: list[Any] = []
+    value: Any = None
+    error: BaseException | None = None
+    while True:
+        try:
+            step = flow.throw(error) if error is not None else flow.send(value)
+        except StopIteration as stop:
+            return steps, stop.value
+        steps.append(step)
+        answer = answers.pop(0)
+        value, error = (None, answer) if isinstance(answer, BaseException) else (answer, None)
+
+
+def test_a_cache_flow_asks_gemini_once_then_sends_the_trimmed_body(transport: Transport) -> None:
+    from langchain_gemini_codeexec._core import caches
+    from langchain_gemini_codeexec._transport.flow import Call
+
+    name = "cachedContents/flow-unit-test"
+    body = {"contents": [{"role": "user", "parts": [{"text": "q"}]}], "cachedContent": name}
+    resource = {
+        "name": name,
+        "model": "models/gemini-2.5-flash",
+        "expireTime": "2999-01-01T00:00:00Z",
+    }
+    try:
+        steps, sent = step_through(
+            caches.apply(transport.client, "gemini-2.5-flash", body), [resource]
+        )
+        assert steps == [Call("get", name, {})]
+        assert sent == {"contents": body["contents"], "cachedContent": name}
+        # Known now: the next request with this cache needs no step at all.
+        steps, _ = step_through(caches.apply(transport.client, "gemini-2.5-flash", body), [])
+        assert steps == []
+    finally:
+        caches.forget(name)
+
+
+def test_a_cache_gemini_says_is_gone_fails_before_generating(transport: Transport) -> None:
+    from langchain_gemini_codeexec._core import caches
+    from langchain_gemini_codeexec.errors import CacheGoneError, GeminiAPIError
+
+    name = "cachedContents/flow-unit-gone"
+    body = {"contents": [{"role": "user", "parts": [{"text": "q"}]}], "cachedContent": name}
+    gone = GeminiAPIError(404, "NOT_FOUND", "CachedContent not found")
+    with pytest.raises(CacheGoneError, match="flow-unit-gone"):
+        step_through(caches.apply(transport.client, "gemini-2.5-flash", body), [gone])
+
+
+def test_a_batch_create_is_resent_only_after_an_answer_saying_it_was_not_acted_on(
+    transport: Transport,
+) -> None:
+    from google.genai import errors
+
+    from langchain_gemini_codeexec._transport.flow import Call, Sleep
+    from langchain_gemini_codeexec.batch._http import BatchHTTP
+    from langchain_gemini_codeexec.errors import GeminiAPIError
+
+    http = BatchHTTP(Transport(transport.client, RetryPolicy(max_retries=2, initial_delay=30.0)))
+    busy = errors.APIError(429, {"error": {"code": 429, "message": "busy", "status": "x"}})
+    steps, answer = step_through(http.post("batches", {"b": 1}), [busy, None, {"name": "b/1"}])
+    attempt = Call("post", "batches", {"b": 1}, retry=False)
+    assert answer == {"name": "b/1"}
+    assert steps[0] == attempt and steps[2] == attempt
+    assert isinstance(steps[1], Sleep) and steps[1].seconds >= 20  # asked for, not slept here
+
+    broken = errors.APIError(500, {"error": {"code": 500, "message": "oops", "status": "x"}})
+    with pytest.raises(GeminiAPIError) as raised:
+        step_through(http.post("batches", {"b": 1}), [broken])  # may have created it
+    assert raised.value.code == 500
