@@ -31,8 +31,9 @@ from langchain_gemini_codeexec.testing import (
 )
 from tests.support import API_KEY, strip_index
 
-# Streaming and errors are where the HTTP library matters: `ask` on every path.
-pytestmark = pytest.mark.every_http_path
+# HTTP errors, retries and errors inside a stream are where the HTTP library matters:
+# `ask` on every path there; a blocked prompt or a stopped candidate is mapping.
+every_http_path = pytest.mark.every_http_path
 
 
 def script(server: GeminiTestServer, ask: Any, resp: dict[str, Any]) -> None:
@@ -62,6 +63,7 @@ async def test_blocked_prompt_raises_naming_the_reason(
     assert len(server.model_requests) == 1  # a verdict, not something to retry
 
 
+@every_http_path
 async def test_blocked_prompt_as_an_sse_event(server: GeminiTestServer, ask: Any) -> None:
     """Sent as an SSE event (merged for invoke): never an empty answer either."""
     server.enqueue(Reply.stream([blocked("SAFETY")]))
@@ -72,6 +74,7 @@ async def test_blocked_prompt_as_an_sse_event(server: GeminiTestServer, ask: Any
 # ------------------------------------------------------------------ HTTP errors
 
 
+@every_http_path
 @pytest.mark.parametrize(
     ("code_", "status", "message", "sdk_error"),
     [
@@ -111,6 +114,7 @@ async def test_http_errors_keep_code_status_and_message(
     assert len(server.model_requests) == 1
 
 
+@every_http_path
 async def test_client_errors_are_not_retried(server: GeminiTestServer, ask: Any) -> None:
     server.enqueue(Reply.error(400, "bad request"), response(text("never")))
     llm = ask.model(max_retries=3)
@@ -121,6 +125,7 @@ async def test_client_errors_are_not_retried(server: GeminiTestServer, ask: Any)
     assert server.pending == 1
 
 
+@every_http_path
 async def test_error_inside_a_stream(server: GeminiTestServer, ask: Any) -> None:
     chunks = stream_chunks(response(text("partial answer")))[:-1]
     fault = error_body(503, "The model is overloaded.")
@@ -135,6 +140,7 @@ async def test_error_inside_a_stream(server: GeminiTestServer, ask: Any) -> None
 # ------------------------------------------------------------------ retries
 
 
+@every_http_path
 @pytest.mark.parametrize(
     "limit",
     [
@@ -157,6 +163,7 @@ async def test_429_is_retried_then_succeeds(
     assert all(r.body == server.model_requests[0].body for r in server.model_requests)
 
 
+@every_http_path
 @pytest.mark.parametrize("code_", [500, 503])
 async def test_server_errors_are_retried(server: GeminiTestServer, ask: Any, code_: int) -> None:
     server.enqueue(Reply.error(code_, "try again"))
@@ -166,6 +173,7 @@ async def test_server_errors_are_retried(server: GeminiTestServer, ask: Any, cod
     assert len(server.model_requests) == 2
 
 
+@every_http_path
 async def test_429_after_all_retries_raises(server: GeminiTestServer, ask: Any) -> None:
     server.enqueue(*[Reply.rate_limited()] * 3, response(text("too late")))
     llm = ask.model(max_retries=2, retry_initial_delay=0.001, retry_max_delay=0.01)
@@ -180,6 +188,7 @@ async def test_429_after_all_retries_raises(server: GeminiTestServer, ask: Any) 
     assert server.pending == 1
 
 
+@every_http_path
 async def test_no_retries_when_max_retries_is_zero(server: GeminiTestServer, ask: Any) -> None:
     server.enqueue(Reply.rate_limited(), response(text("unused")))
     with pytest.raises(GeminiAPIError):
