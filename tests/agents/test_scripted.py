@@ -8,14 +8,13 @@ from typing import Any, Literal
 import pytest
 from google import genai
 from google.genai import errors, types
-from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel, Field
 
 from langchain_gemini_codeexec.testing import GeminiTestServer
 from langchain_gemini_codeexec.testing._rules import GeminiRuleError, call_signature, check_request
 from langchain_gemini_codeexec.testing._scripted import _Hints, evaluate, example_value
-from tests.support import MakeLLM
+from tests.support import MakeLLM, property_test
 
 
 class Color(str, Enum):
@@ -48,7 +47,7 @@ def test_example_values_validate_against_the_schema(prompt: str) -> None:
     Order.model_validate(example_value(schema, schema, _Hints(prompt)))
 
 
-@given(st.lists(st.integers(min_value=-(10**6), max_value=10**6), max_size=6))
+@property_test(100, st.lists(st.integers(min_value=-(10**6), max_value=10**6), max_size=6))
 def test_numbers_from_any_prompt_respect_the_bounds(numbers: list[int]) -> None:
     schema = Order.model_json_schema()
     prompt = " ".join(str(n) for n in numbers)

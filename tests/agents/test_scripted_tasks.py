@@ -9,13 +9,12 @@ import base64
 import statistics
 
 import pytest
-from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from langchain_gemini_codeexec import CodeExecutionReport
 from langchain_gemini_codeexec.testing._tasks import compute, first_primes
-from tests.support import Caller
+from tests.support import Caller, property_test
 
 
 class Stats(BaseModel):
@@ -61,7 +60,7 @@ def test_a_grouped_question_over_an_attached_csv() -> None:
     assert compute("Mean salary per team", [csv]) is None  # no such column: not made up
 
 
-@given(st.lists(st.integers(-1000, 1000), min_size=2, max_size=8))
+@property_test(100, st.lists(st.integers(-1000, 1000), min_size=2, max_size=8))
 def test_listed_numbers_give_their_true_statistics(values: list[int]) -> None:
     prompt = f"What is the median of {', '.join(map(str, values))}?"
     found = compute(prompt)

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 from google.auth.credentials import Credentials
-from hypothesis import given
 from hypothesis import strategies as st
 
 from langchain_gemini_codeexec import (
@@ -31,6 +30,7 @@ from langchain_gemini_codeexec.testing import (
     result,
     text,
 )
+from tests.support import property_test
 
 FAST = {"poll_interval": 0.01, "timeout": 10.0, "progress": False}
 PNG = b"\x89PNG\r\n\x1a\n" + b"fake-chart"
@@ -267,7 +267,8 @@ def test_cli_refuses_bad_tasks_before_submitting(
 # --- pure pieces ----------------------------------------------------------------------------
 
 
-@given(
+@property_test(
+    100,
     st.lists(st.binary().map(lambda b: b.replace(b"\n", b"")), min_size=1, max_size=8),
     st.lists(st.integers(min_value=1, max_value=7), min_size=1, max_size=5),
 )

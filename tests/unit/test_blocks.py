@@ -11,7 +11,6 @@ import json
 from typing import Any
 
 import pytest
-from hypothesis import given
 from hypothesis import strategies as st
 from langchain_core.messages import AIMessage, HumanMessage
 
@@ -33,6 +32,7 @@ from langchain_gemini_codeexec._mapping.translators import (
     with_function_call_signatures,
 )
 from langchain_gemini_codeexec.errors import InvalidMessageError
+from tests.support import property_test
 
 # --- output text and outcome: one reading for the request and the report ---------------
 
@@ -126,7 +126,7 @@ def test_report_and_request_agree_on_a_failed_anthropic_run() -> None:
     assert run.outcome == "OUTCOME_FAILED" and not run.ok
 
 
-@given(st.binary(max_size=64), st.booleans(), st.booleans())
+@property_test(100, st.binary(max_size=64), st.booleans(), st.booleans())
 def test_decode_base64_reads_both_alphabets_padded_or_not(
     data: bytes, urlsafe: bool, padded: bool
 ) -> None:
