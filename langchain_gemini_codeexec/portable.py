@@ -13,6 +13,8 @@ conversation, keeping everything the next model needs to read:
   (`[image 1 of this answer: attached to the next message]`) and attached, in order, to a
   `HumanMessage` placed right after the AI message (after the tool messages that answer
   its tool calls, when it made any);
+- the sources a grounded answer cites are listed at the end of its text (`Sources:`, one
+  `- title: url` line each);
 - function calls stay in `tool_calls`, with their ids;
 - thought summaries and signatures are Gemini's own and are left out;
 - server tools Gemini cannot replay, `non_standard` parts and block types other models
@@ -88,6 +90,15 @@ def _media(block: Block) -> Block:
     return {k: v for k, v in block.items() if k not in ("id", "extras", "index")}
 
 
+def _cited(block: Block) -> list[tuple[str, str]]:
+    """(url, title) of the citation annotations on a text block (grounded answers)."""
+    found = []
+    for note in block.get("annotations") or ():
+        if isinstance(note, dict) and note.get("type") == "citation" and note.get("url"):
+            found.append((str(note["url"]), str(note.get("title") or "")))
+    return found
+
+
 def _is_code_call(block: Block) -> bool:
     return block.get("name") in CODE_TOOL_NAMES and isinstance(block.get("args", {}), dict)
 
@@ -99,6 +110,7 @@ def _convert(blocks: Sequence[Any]) -> tuple[str, list[Block]]:
     code_ids: set[Any] = set()
     names: dict[Any, Any] = {}
     joining = False  # adjacent text blocks are one text, cut by the stream or the API
+    sources: dict[str, str] = {}  # cited URLs, in order, with their titles
 
     def add(text: str, *, join: bool = False) -> None:
         nonlocal joining
@@ -117,6 +129,8 @@ def _convert(blocks: Sequence[Any]) -> tuple[str, list[Block]]:
         kind = block.get("type")
         if kind == "text":
             add(str(block.get("text", "")), join=True)
+            for url, title in _cited(block):
+                sources.setdefault(url, title)
         elif kind in ("reasoning", "tool_call", "tool_call_chunk"):
             continue  # thoughts are Gemini's; calls travel in `tool_calls`
         elif kind == "server_tool_call":
@@ -145,6 +159,11 @@ def _convert(blocks: Sequence[Any]) -> tuple[str, list[Block]]:
             add(f"[Gemini part]\n{json.dumps(block.get('value'), ensure_ascii=False)}")
         else:
             add(f"[{kind} block]\n{json.dumps(block, ensure_ascii=False, default=str)}")
+    if sources:
+        listed = "\n".join(
+            f"- {title}: {url}" if title else f"- {url}" for url, title in sources.items()
+        )
+        segments.append(f"Sources:\n{listed}")
     return "\n\n".join(segments), media
 
 

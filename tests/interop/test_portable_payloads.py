@@ -21,10 +21,12 @@ from langchain_gemini_codeexec.testing import (
     GeminiTestServer,
     code,
     function_call,
+    grounded,
     image,
     response,
     result,
     text,
+    web_source,
 )
 from tests.interop.conftest import TARGETS, Providers, load_providers
 from tests.interop.sdk_types import check, errors
@@ -198,3 +200,35 @@ def test_any_gemini_answer_fits_and_loses_nothing(blocks: list[Any], target: str
             if block["type"] == "non_standard":  # rendered as JSON inside the text
                 needle = json.dumps(needle, ensure_ascii=False)[1:-1]
             assert json.dumps(needle)[1:-1] in dumped, block
+
+
+@pytest.mark.parametrize("target", TARGETS)
+async def test_a_grounded_answer_keeps_its_sources(
+    target: str, server: GeminiTestServer, ask: Any, providers: Providers
+) -> None:
+    """Citations are Gemini's annotations; the next model gets the sources as text."""
+    answer_text = "Pi is about 3.14159."
+    server.enqueue(
+        grounded(
+            code("print(3.14159)"),
+            result("3.14159\n"),
+            text(answer_text),
+            supports=[("about 3.14159", [0, 1])],
+            sources=[
+                web_source("https://pi.example/digits", "Digits of pi"),
+                web_source("https://math.example/pi"),
+            ],
+            model_version="gemini-3-flash-preview",
+        )
+    )
+    llm = ask.model(model="gemini-3-flash-preview")
+    message = (await ask(llm, "pi?")).message
+    assert any(b.get("annotations") for b in message.content if isinstance(b, dict))
+    history = [HumanMessage("pi?"), message, HumanMessage("more digits?")]
+    portable = portable_messages(history)
+    assert portable[1].content.endswith(
+        "Sources:\n- Digits of pi: https://pi.example/digits\n- https://math.example/pi"
+    )
+    payload = providers.model(target)._get_request_payload(portable)
+    check(payload, providers.request_types[target])
+    assert "https://pi.example/digits" in json.dumps(payload)
