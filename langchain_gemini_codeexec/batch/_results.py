@@ -128,7 +128,7 @@ def file_records(lines: Iterable[bytes]) -> Iterator[tuple[str | None, Any, byte
             yield key, item, line
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Spilled:
     offset: int
     length: int
