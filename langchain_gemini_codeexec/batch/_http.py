@@ -65,6 +65,18 @@ class OversizedLine(bytes):
         return line
 
 
+def _start(pieces: list[bytes]) -> bytes:
+    """The first 4 KiB of the pieces of a line (without joining it whole)."""
+    head: list[bytes] = []
+    size = 0
+    for piece in pieces:
+        head.append(piece[: _HEAD - size])
+        size += len(head[-1])
+        if size >= _HEAD:
+            break
+    return b"".join(head)
+
+
 class LineBuffer:
     """Bytes in, whole lines out without their line ends (for the sync and async streams);
     memory holds one chunk's lines and the partial line after them.
@@ -110,7 +122,7 @@ class LineBuffer:
         self._pending.append(rest)
         self._size += len(rest)
         if self._size > self._max:  # too long to be a result: keep its start only
-            self._head = b"".join(self._pending)[:_HEAD]
+            self._head = _start(self._pending)
             self._skipped, self._pending, self._size = self._size, [], 0
         return lines
 
