@@ -308,7 +308,11 @@ class CassetteSession:
         m = _FOREIGN.fullmatch(urlsplit(target).path)
         if m:
             with self._lock:
-                base = self._foreign[int(m.group("i"))]
+                index = int(m.group("i"))
+                known = self._foreign[index] if index < len(self._foreign) else None
+            if known is None:  # no answer named such a host: the upstream answers it
+                return self.upstream, target
+            base = known
             query = urlsplit(target).query
             return base, m.group("rest") + (f"?{query}" if query else "")
         return self.upstream, target

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+import httpx
 import pytest
 from google.genai import types
 
@@ -171,6 +172,23 @@ def test_a_cassette_nested_too_deeply_is_refused_at_load(tmp_path: Path, depth: 
     )
     with pytest.raises(ValueError, match="nested"):
         GeminiTestServer(cassette=bad)
+
+
+def test_recording_a_request_for_an_unknown_foreign_host_is_forwarded_upstream(
+    tmp_path: Path,
+) -> None:
+    """`/_upstream/N/...` names the N-th other host an answer handed out; with none, the
+    request goes to the upstream (which answers it), not to a crash of the recorder."""
+    with (
+        GeminiTestServer() as upstream,
+        GeminiTestServer(
+            cassette=tmp_path / "c.json", record=True, upstream=upstream.base_url
+        ) as rec,
+        httpx.Client(base_url=rec.base_url) as http,
+    ):
+        answer = http.get("/_upstream/99/v1beta/files/x")
+    assert answer.status_code == 404
+    assert [r.path for r in upstream.requests] == ["/_upstream/99/v1beta/files/x"]
 
 
 # --- 2. matching is linear ---------------------------------------------------------------
