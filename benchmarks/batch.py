@@ -38,7 +38,7 @@ if __package__ in (None, ""):  # `python benchmarks/batch.py`
 
 from benchmarks._data import MODEL, exchange_response
 from langchain_gemini_codeexec import ChatGeminiCodeExecution, GeminiBatchJob
-from langchain_gemini_codeexec.batch._results import Orderer, line_record
+from langchain_gemini_codeexec.batch._results import Orderer, file_records
 from langchain_gemini_codeexec.testing import GeminiTestServer, RecordedRequest, Reply
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,8 +69,8 @@ def bench_mapping(results: int, repeats: int) -> dict[str, float]:
             ChatGeminiCodeExecution._result(json.loads(body), MODEL)
 
     def batch_mapping() -> None:
-        records = (line_record(n, line) for n, line in enumerate(lines, 1))
-        for _ in job._finish(Orderer(keys), records):
+        # The responses file's path through results(): (key, item, raw line) per line.
+        for _ in job._finish(Orderer(keys), file_records(lines)):
             pass
 
     samples: dict[str, list[float]] = {"invoke": [], "batch": []}
