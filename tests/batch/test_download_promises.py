@@ -84,7 +84,7 @@ def test_a_trickled_download_head_is_cut_at_the_timeout(
             server,
             path,
             ["a"],
-            timeout=1.0,
+            timeout=0.5,
             before_download=lambda: server.batch.download_faults.append(trickle),
         )
 

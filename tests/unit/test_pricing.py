@@ -242,6 +242,7 @@ def test_cache_storage_price_says_when_the_data_has_none() -> None:
     assert "no storage price" in sentence and genai_prices.__version__ in sentence
 
 
+@pytest.mark.slow  # a fresh interpreter: ~2 s of imports
 def test_no_import_of_genai_prices_before_the_first_priced_answer() -> None:
     code = (
         "import sys, langchain_gemini_codeexec\n"
