@@ -95,7 +95,8 @@ class _NoUploadURL(BaseHTTPRequestHandler):
 def no_upload_url() -> Iterator[str]:
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _NoUploadURL)
     httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    # A short poll: shutdown() waits up to one poll interval (0.5 s by default).
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.01,), daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{httpd.server_address[1]}"
@@ -133,7 +134,7 @@ def test_an_unreadable_files_api_answer_is_typed_in_a_file_batch(
 @pytest.mark.parametrize("path", PATHS)
 def test_timeout_bounds_a_file_batch_upload(server: GeminiTestServer, path: str) -> None:
     server.files_delay = 5.0
-    llm = make_llm(server.base_url, path, timeout=0.5, max_retries=0)
+    llm = make_llm(server.base_url, path, timeout=0.2, max_retries=0)
     start = time.perf_counter()
     with pytest.raises(GeminiTimeoutError):
         if path in SYNC_PATHS:
@@ -141,7 +142,7 @@ def test_timeout_bounds_a_file_batch_upload(server: GeminiTestServer, path: str)
         else:
             asyncio.run(asubmit_batch(llm, ["a", "b"], input_mode="file"))
     elapsed = time.perf_counter() - start
-    assert elapsed < 0.5 + 1.5, elapsed  # far less than the server's 5 s
+    assert elapsed < 0.2 + 1.5, elapsed  # far less than the server's 5 s
 
 
 @pytest.mark.parametrize("used", [False, True], ids=["fresh", "after-use"])
