@@ -268,7 +268,8 @@ class Transport:
         finally:
             raw.close()
 
-    async def _bounded(self, awaitable: Awaitable[T]) -> T:
+    async def bounded(self, awaitable: Awaitable[T]) -> T:
+        """`awaitable`, cut at the timeout (async paths bound each step this way)."""
         if self.timeout is None:
             return await awaitable
         return await asyncio.wait_for(awaitable, self.timeout)
@@ -308,7 +309,7 @@ class Transport:
         """`_send`, awaited (a `call.timeout` bounds the attempt besides the model's)."""
 
         async def attempt() -> str:
-            fetch = self._bounded(self._afetch(call.method, call.path, call.body))
+            fetch = self.bounded(self._afetch(call.method, call.path, call.body))
             return await (fetch if call.timeout is None else asyncio.wait_for(fetch, call.timeout))
 
         return _loads(await (self.retry.arun(attempt) if call.retry else attempt()))
@@ -339,7 +340,7 @@ class Transport:
         """`open_stream`, async (close the response with `aclose_response`)."""
         options = options or self._async_options
         request = _sdk.build_request(self.client, method, path, None, options)
-        return _sdk.raw_response(await self._bounded(_sdk.asend(self.client, request)))
+        return _sdk.raw_response(await self.bounded(_sdk.asend(self.client, request)))
 
     def run(self, call: Callable[[], T]) -> T:
         """Any other sync SDK call (e.g. a Files API upload), retried and bounded."""
@@ -367,7 +368,7 @@ class Transport:
             except _SDK_PARSE_ERRORS as exc:
                 raise _unreadable(exc) from exc
 
-        return await self.retry.arun(lambda: self._bounded(typed()))
+        return await self.retry.arun(lambda: self.bounded(typed()))
 
     # --- flows (see _transport.flow): one body per feature, two drivers -----------------
 
@@ -506,10 +507,10 @@ class Transport:
 
         async def first() -> tuple[Any, AsyncIterator[str], dict[str, Any] | None]:
             request = _sdk.build_request(self.client, "post", path, body, self._async_options)
-            response = await self._bounded(_sdk.asend(self.client, request))
+            response = await self.bounded(_sdk.asend(self.client, request))
             raw, events = _sdk.raw_response(response), _sdk.aevents(response)
             try:
-                return raw, events, _chunk(await self._bounded(anext(events, None)))
+                return raw, events, _chunk(await self.bounded(anext(events, None)))
             except BaseException:
                 await _aclose_all(raw, events)
                 raise
@@ -520,7 +521,7 @@ class Transport:
             while chunk is not None:
                 yield chunk
                 count += 1
-                chunk = _chunk(await self._bounded(anext(events, None)))
+                chunk = _chunk(await self.bounded(anext(events, None)))
         except Exception as exc:
             converted = _broken(exc, count)
             if converted is exc:

@@ -22,7 +22,6 @@ https://ai.google.dev/gemini-api/docs/batch-mode and https://ai.google.dev/api/b
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -155,10 +154,6 @@ class BatchHTTP:
     def _sync_options(self) -> Any:
         return getattr(self.transport, "_sync_options", None)
 
-    async def _bounded(self, awaitable: Any) -> Any:
-        timeout = self.transport.timeout
-        return await (asyncio.wait_for(awaitable, timeout) if timeout else awaitable)
-
     # --- JSON requests and the upload: flows (Transport.drive / adrive send them) -----------
 
     def get(self, path: str, *, retry: bool = True, timeout: float | None = None) -> Flow[Json]:
@@ -267,7 +262,7 @@ class BatchHTTP:
         try:
             while True:
                 try:
-                    chunk = await self._bounded(anext(chunks, None))
+                    chunk = await self.transport.bounded(anext(chunks, None))
                 except Exception as exc:
                     converted = convert_error(exc)
                     if converted is exc:
