@@ -7,13 +7,11 @@ thought signatures on Gemini 3, tools Gemini cannot combine.
 
 from __future__ import annotations
 
-import ast
 import base64
 import hashlib
 import json
-import operator
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from ._replies import JSON
@@ -22,34 +20,6 @@ from ._wire import b64decode_any
 _LEGACY_MODEL = re.compile(r"(^|/)gemini-(1|2)(\.|-)")
 _SIGNATURE_PREFIX = b"scripted-signature:"
 _SKIP_SIGNATURE = "skip_thought_signature_validator"
-_NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w])")
-_NAMED = re.compile(r"\b([A-Za-z_]\w*)\s*[=:]\s*\**(-?\d+(?:\.\d+)?)\b")
-_QUOTED = re.compile(r"(?<!\w)'([^']+)'(?!\w)|\"([^\"]+)\"|“([^”]+)”|「([^」]+)」")
-_PHRASE = re.compile(r"[A-Z][\w.'-]*(?:(?:,\s*|\s+)[A-Z][\w.'-]*)*")
-_WORD = re.compile(r"[^\W_]+")
-_ARITHMETIC = re.compile(
-    r"[-+]?\(?\d+(?:\.\d+)?(?:\s*(?:\*\*|//|[-+*/%])\s*\(?[-+]?\d+(?:\.\d+)?\)?)+"
-)
-_GREETINGS = frozenset({"hello", "hi", "hey", "hola", "greetings"})
-# Words that say nothing about which tool a prompt wants.
-_STOPWORDS = frozenset(
-    re.findall(
-        r"\w+",
-        "a an and are as at be by can do does for from get give has have how i in is it me my "
-        "of on or please run set should tell that the this to tool tools use using value what "
-        "when which who why will with you your function",
-    )
-)
-_BINARY: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
-    ast.Add: operator.add,
-    ast.Sub: operator.sub,
-    ast.Mult: operator.mul,
-    ast.Div: operator.truediv,
-    ast.FloorDiv: operator.floordiv,
-    ast.Mod: operator.mod,
-    ast.Pow: operator.pow,
-}
-
 
 
 class GeminiRuleError(Exception):
@@ -254,5 +224,3 @@ def _check_signatures(contents: list[Any]) -> None:
                         f"Thought signature is not valid (contents[{i}], function call "
                         f"{call.get('name')!r})."
                     )
-
-

@@ -47,9 +47,6 @@ from ._rules import (
 from ._tasks import Computation, compute
 from ._wire import RecordedRequest, b64decode_any
 
-_LEGACY_MODEL = re.compile(r"(^|/)gemini-(1|2)(\.|-)")
-_SIGNATURE_PREFIX = b"scripted-signature:"
-_SKIP_SIGNATURE = "skip_thought_signature_validator"
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w])")
 _NAMED = re.compile(r"\b([A-Za-z_]\w*)\s*[=:]\s*\**(-?\d+(?:\.\d+)?)\b")
 _QUOTED = re.compile(r"(?<!\w)'([^']+)'(?!\w)|\"([^\"]+)\"|“([^”]+)”|「([^」]+)」")
