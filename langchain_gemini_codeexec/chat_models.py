@@ -42,7 +42,7 @@ from langchain_gemini_codeexec._core import options as _options
 from langchain_gemini_codeexec._core import pricing as _pricing
 from langchain_gemini_codeexec._core import profiles as _profiles
 from langchain_gemini_codeexec._core import request as _request
-from langchain_gemini_codeexec._core.binding import GeminiBinding, deprecated_method
+from langchain_gemini_codeexec._core.binding import DeprecatedAlias, GeminiBinding, Later
 from langchain_gemini_codeexec._core.options import DEFAULT_MODEL, GenerationOptions
 from langchain_gemini_codeexec._mapping import function_tools as _function_tools
 from langchain_gemini_codeexec._mapping import structured as _structured
@@ -67,7 +67,12 @@ if TYPE_CHECKING:
 if TYPE_CHECKING:  # google.genai loads when the first client is built (see _sdk._LazyModule)
     from google.genai import Client
 
-    from langchain_gemini_codeexec.batch import GeminiBatchJob
+    # mypy reads the deprecated aliases' signatures from the functions they call
+    from langchain_gemini_codeexec import batch as _batch
+    from langchain_gemini_codeexec import caching as _caching_api
+else:  # imported at the first call: both modules import this one
+    _batch = Later("langchain_gemini_codeexec.batch")
+    _caching_api = Later("langchain_gemini_codeexec.caching")
 
 _T = TypeVar("_T")
 
@@ -104,6 +109,21 @@ def _counted(client: Client, model: str, body: dict[str, Any]) -> Flow[int]:
     """Gemini's countTokens of `body`."""
     answer = yield from call("post", f"{model_path(client, model)}:countTokens", body)
     return int(answer.get("totalTokens", 0))
+
+
+_SDK_CALL_ADVICE = "make the call on `llm.genai_client` directly"
+
+
+def _run_sdk_call(llm: ChatGeminiCodeExecution, call: Callable[[], _T]) -> _T:
+    """Run a call on `genai_client` (e.g. a Files API upload) the way the model runs its
+    own requests: retried by its retry settings, bounded by its `timeout`, and failing
+    with this package's typed errors."""
+    return llm._get_transport().run(call)
+
+
+async def _arun_sdk_call(llm: ChatGeminiCodeExecution, call: Callable[[], Awaitable[_T]]) -> _T:
+    """Async `run_sdk_call` (for calls on `genai_client.aio`)."""
+    return await llm._get_transport().arun(call)
 
 
 def _env_flag(name: str) -> bool | None:
@@ -152,6 +172,7 @@ class ChatGeminiCodeExecution(BaseChatModel, GenerationOptions):
         arbitrary_types_allowed=True,
         extra="forbid",
         hide_input_in_errors=True,
+        ignored_types=(DeprecatedAlias,),
     )
 
     # Generation options (model, code_execution, temperature, max_output_tokens, ...)
@@ -386,16 +407,6 @@ class ChatGeminiCodeExecution(BaseChatModel, GenerationOptions):
     def genai_client(self) -> Client:
         """The `google.genai.Client` this model talks through (e.g. for the Files API)."""
         return self._get_transport().client
-
-    def run_sdk_call(self, call: Callable[[], _T]) -> _T:
-        """Run a call on `genai_client` (e.g. a Files API upload) the way this model runs
-        its own requests: retried by its retry settings, bounded by its `timeout`, and
-        failing with this package's typed errors."""
-        return self._get_transport().run(call)
-
-    async def arun_sdk_call(self, call: Callable[[], Awaitable[_T]]) -> _T:
-        """Async `run_sdk_call` (for calls on `genai_client.aio`)."""
-        return await self._get_transport().arun(call)
 
     def close(self) -> None:
         """Close the connections of the client this model built (a client you passed in
@@ -669,87 +680,19 @@ class ChatGeminiCodeExecution(BaseChatModel, GenerationOptions):
 
     # --- deprecated aliases of the feature functions (kept for one release) --------------
 
-    def submit_batch(
-        self,
-        inputs: Sequence[LanguageModelInput] | None,
-        keys: Sequence[str] | None = None,
-        display_name: str | None = None,
-        **call_options: Any,
-    ) -> GeminiBatchJob:
-        """Deprecated: use `langchain_gemini_codeexec.batch.submit_batch(llm, inputs)`."""
-        deprecated_method("submit_batch", "langchain_gemini_codeexec.batch.submit_batch")
-        from langchain_gemini_codeexec.batch import submit_batch
-
-        return submit_batch(self, inputs, keys, display_name, **call_options)
-
-    async def asubmit_batch(
-        self,
-        inputs: Sequence[LanguageModelInput] | None,
-        keys: Sequence[str] | None = None,
-        display_name: str | None = None,
-        **call_options: Any,
-    ) -> GeminiBatchJob:
-        """Deprecated: use `langchain_gemini_codeexec.batch.asubmit_batch(llm, inputs)`."""
-        deprecated_method("asubmit_batch", "langchain_gemini_codeexec.batch.asubmit_batch")
-        from langchain_gemini_codeexec.batch import asubmit_batch
-
-        return await asubmit_batch(self, inputs, keys, display_name, **call_options)
-
-    def create_cache(self, messages: LanguageModelInput, **kwargs: Any) -> str:
-        """Deprecated: use `langchain_gemini_codeexec.caching.create_cache(llm, messages)`."""
-        deprecated_method("create_cache", "langchain_gemini_codeexec.caching.create_cache")
-        from langchain_gemini_codeexec.caching import create_cache
-
-        return create_cache(self, messages, **kwargs)
-
-    async def acreate_cache(self, messages: LanguageModelInput, **kwargs: Any) -> str:
-        """Deprecated: use `langchain_gemini_codeexec.caching.acreate_cache(llm, messages)`."""
-        deprecated_method("acreate_cache", "langchain_gemini_codeexec.caching.acreate_cache")
-        from langchain_gemini_codeexec.caching import acreate_cache
-
-        return await acreate_cache(self, messages, **kwargs)
-
-    def update_cache(self, name: str, *, ttl: Any) -> dict[str, Any]:
-        """Deprecated: use `langchain_gemini_codeexec.caching.update_cache(llm, name, ttl=)`."""
-        deprecated_method("update_cache", "langchain_gemini_codeexec.caching.update_cache")
-        from langchain_gemini_codeexec.caching import update_cache
-
-        return update_cache(self, name, ttl=ttl)
-
-    async def aupdate_cache(self, name: str, *, ttl: Any) -> dict[str, Any]:
-        """Deprecated: use `langchain_gemini_codeexec.caching.aupdate_cache(llm, name, ttl=)`."""
-        deprecated_method("aupdate_cache", "langchain_gemini_codeexec.caching.aupdate_cache")
-        from langchain_gemini_codeexec.caching import aupdate_cache
-
-        return await aupdate_cache(self, name, ttl=ttl)
-
-    def get_cache(self, name: str) -> dict[str, Any]:
-        """Deprecated: use `langchain_gemini_codeexec.caching.get_cache(llm, name)`."""
-        deprecated_method("get_cache", "langchain_gemini_codeexec.caching.get_cache")
-        from langchain_gemini_codeexec.caching import get_cache
-
-        return get_cache(self, name)
-
-    async def aget_cache(self, name: str) -> dict[str, Any]:
-        """Deprecated: use `langchain_gemini_codeexec.caching.aget_cache(llm, name)`."""
-        deprecated_method("aget_cache", "langchain_gemini_codeexec.caching.aget_cache")
-        from langchain_gemini_codeexec.caching import aget_cache
-
-        return await aget_cache(self, name)
-
-    def delete_cache(self, name: str) -> None:
-        """Deprecated: use `langchain_gemini_codeexec.caching.delete_cache(llm, name)`."""
-        deprecated_method("delete_cache", "langchain_gemini_codeexec.caching.delete_cache")
-        from langchain_gemini_codeexec.caching import delete_cache
-
-        delete_cache(self, name)
-
-    async def adelete_cache(self, name: str) -> None:
-        """Deprecated: use `langchain_gemini_codeexec.caching.adelete_cache(llm, name)`."""
-        deprecated_method("adelete_cache", "langchain_gemini_codeexec.caching.adelete_cache")
-        from langchain_gemini_codeexec.caching import adelete_cache
-
-        await adelete_cache(self, name)
+    submit_batch = DeprecatedAlias(_batch.submit_batch)
+    asubmit_batch = DeprecatedAlias(_batch.asubmit_batch)
+    create_cache = DeprecatedAlias(_caching_api.create_cache)
+    acreate_cache = DeprecatedAlias(_caching_api.acreate_cache)
+    update_cache = DeprecatedAlias(_caching_api.update_cache)
+    aupdate_cache = DeprecatedAlias(_caching_api.aupdate_cache)
+    get_cache = DeprecatedAlias(_caching_api.get_cache)
+    aget_cache = DeprecatedAlias(_caching_api.aget_cache)
+    delete_cache = DeprecatedAlias(_caching_api.delete_cache)
+    adelete_cache = DeprecatedAlias(_caching_api.adelete_cache)
+    # Plumbing the tool once used; nothing of the package calls it now.
+    run_sdk_call = DeprecatedAlias(_run_sdk_call, _SDK_CALL_ADVICE)
+    arun_sdk_call = DeprecatedAlias(_arun_sdk_call, _SDK_CALL_ADVICE)
 
     # --- tools and structured output -----------------------------------------------------
 

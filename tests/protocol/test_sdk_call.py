@@ -1,5 +1,6 @@
-"""`run_sdk_call` / `arun_sdk_call`: a google-genai call (here a Files API upload, as the
-tool makes) run the way the model runs its own requests: retried, typed errors."""
+"""`run_sdk_call` / `arun_sdk_call` (deprecated, removed in 0.3): a google-genai call (here
+a Files API upload, as the tool makes) run the way the model runs its own requests:
+retried, typed errors; the methods warn."""
 
 from __future__ import annotations
 
@@ -35,16 +36,17 @@ def test_sdk_call_is_retried_like_a_request(server: GeminiTestServer, path: str)
     llm = path_llm(server.base_url, path, max_retries=2)
     client = llm.genai_client
     config = {"mime_type": "text/csv", "display_name": "a.csv"}
-    if path.startswith("sync"):
-        sent = llm.run_sdk_call(
-            lambda: client.files.upload(file=io.BytesIO(b"a\n1\n"), config=config)
-        )
-    else:
-        sent = asyncio.run(
-            llm.arun_sdk_call(
-                lambda: client.aio.files.upload(file=io.BytesIO(b"a\n1\n"), config=config)
+    with pytest.warns(DeprecationWarning, match="run_sdk_call.*llm.genai_client"):
+        if path.startswith("sync"):
+            sent = llm.run_sdk_call(
+                lambda: client.files.upload(file=io.BytesIO(b"a\n1\n"), config=config)
             )
-        )
+        else:
+            sent = asyncio.run(
+                llm.arun_sdk_call(
+                    lambda: client.aio.files.upload(file=io.BytesIO(b"a\n1\n"), config=config)
+                )
+            )
     assert seen.count("upload") == 2
     assert sent.name in server.files and server.files[sent.name].data == b"a\n1\n"
 
@@ -55,7 +57,7 @@ def test_sdk_call_failure_is_typed_and_not_retried(server: GeminiTestServer, pat
     llm = path_llm(server.base_url, path, max_retries=2)
     client = llm.genai_client
     config = {"mime_type": "text/plain"}
-    with pytest.raises(GeminiAPIError, match="bad file"):
+    with pytest.raises(GeminiAPIError, match="bad file"), pytest.warns(DeprecationWarning):
         if path.startswith("sync"):
             llm.run_sdk_call(lambda: client.files.upload(file=io.BytesIO(b"x"), config=config))
         else:

@@ -18,8 +18,10 @@ PACKAGE = Path(langchain_gemini_codeexec.__file__).parent
 # 55 pairs at the layout move (issue 17), 59 with caching.py's public functions; the
 # ceiling follows each step of the sans-IO flows down. +1: PortableHistoryMiddleware's
 # wrap_model_call / awrap_model_call, LangChain's own hook pair (each one line over one
-# shared decision, `_for_model`).
-MAX_TWIN_PAIRS = 40
+# shared decision, `_for_model`). 40 -> 33: the deprecated aliases are one table of
+# `DeprecatedAlias` attributes, not hand-written method pairs (run_sdk_call's pair became
+# the aliases' module-level targets).
+MAX_TWIN_PAIRS = 33
 
 
 def _function_names(body: list[ast.stmt]) -> set[str]:
