@@ -19,31 +19,56 @@
 
 from __future__ import annotations
 
+import sys
+
+# Keep the assertion-rewritten test modules cached even where PYTHONDONTWRITEBYTECODE is
+# set (it is on this project's machines): otherwise every xdist worker parses and rewrites
+# ~100 test modules on each run, about 2.5 s of CPU apiece.
+sys.dont_write_bytecode = False
+
+import os
 import ssl
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from langchain_gemini_codeexec import ChatGeminiCodeExecution, GeminiCodeExecutionTool
-from langchain_gemini_codeexec.testing import GeminiTestServer
-from tests.support import (
-    API_KEY,
+# Only what parametrizes fixtures is read at import: the controller process of an xdist
+# run imports this file before it starts any worker, and runs no test itself. The package,
+# google-genai and LangChain load in the workers, with the first fixture that needs them.
+from tests.modes import (
     ASYNC_TRANSPORTS,
     CONTRACT_MODES,
     EXAMPLE_MODES,
     PATHS,
     SYNC_TRANSPORTS,
     TRANSPORT_MODES,
-    Caller,
-    MakeLLM,
-    MakeTool,
-    aclose_model,
-    async_path_used,
-    close_model,
-    force_transport,
-    transport_in_use,
 )
+
+if TYPE_CHECKING:
+    from langchain_gemini_codeexec import ChatGeminiCodeExecution, GeminiCodeExecutionTool
+    from langchain_gemini_codeexec.testing import GeminiTestServer
+    from tests.support import Caller, MakeLLM, MakeTool
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """`-n auto` starts two workers per core: about half of a test's time is spent
+    waiting (on loopback sockets, or for a timeout that must elapse), which a second
+    worker fills. `PYTEST_XDIST_AUTO_NUM_WORKERS` still wins (pytest-xdist's own rule)."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return 2 * (cores or 1)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """An xdist worker whose results are all sent leaves at once: tearing down its
+    interpreter (every object of ~800 tests) delayed the run's end by about a second."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -74,6 +99,8 @@ def server_responder() -> Any:
 
 @pytest.fixture
 def server(server_responder: Any) -> Iterator[GeminiTestServer]:
+    from langchain_gemini_codeexec.testing import GeminiTestServer
+
     with GeminiTestServer(responder=server_responder) as srv:
         yield srv
 
@@ -81,6 +108,8 @@ def server(server_responder: Any) -> Iterator[GeminiTestServer]:
 @pytest.fixture
 def llm_settings(server: GeminiTestServer) -> dict[str, Any]:
     """Keyword arguments of every model `make_llm` builds (a call's own win)."""
+    from tests.support import API_KEY
+
     return {
         "api_key": API_KEY,
         "base_url": server.base_url,
@@ -92,6 +121,9 @@ def llm_settings(server: GeminiTestServer) -> dict[str, Any]:
 @pytest.fixture
 def make_llm(llm_settings: dict[str, Any]) -> Iterator[MakeLLM]:
     """Build models on the loopback server; they are closed after the test."""
+    from langchain_gemini_codeexec import ChatGeminiCodeExecution
+    from tests.support import close_model
+
     built: list[ChatGeminiCodeExecution] = []
 
     def make(**kwargs: Any) -> ChatGeminiCodeExecution:
@@ -121,6 +153,8 @@ async def async_transport(
     request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[str]:
     """The async HTTP path under test; models built during the test use it."""
+    from tests.support import force_transport
+
     force_transport(monkeypatch, request.param)
     yield request.param
 
@@ -128,6 +162,8 @@ async def async_transport(
 @pytest.fixture
 async def allm(async_transport: str, make_llm: MakeLLM) -> AsyncIterator[ChatGeminiCodeExecution]:
     """A model whose async calls go through `async_transport` (checked before and after)."""
+    from tests.support import aclose_model, async_path_used, transport_in_use
+
     model = make_llm()
     assert transport_in_use(model) == async_transport
     yield model
@@ -153,6 +189,8 @@ async def ask(
     request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, make_llm: MakeLLM
 ) -> AsyncIterator[Caller]:
     """Call in every mode: `llm = ask.model(...)`, then `answer = await ask(llm, prompt)`."""
+    from tests.support import Caller, aclose_model
+
     caller = Caller(request.param, monkeypatch, make_llm)
     yield caller
     for model in caller.built:
@@ -166,6 +204,8 @@ def path(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def make_tool(make_llm: MakeLLM) -> MakeTool:
+    from langchain_gemini_codeexec import GeminiCodeExecutionTool
+
     def make(llm: ChatGeminiCodeExecution | None = None, **kwargs: Any) -> GeminiCodeExecutionTool:
         return GeminiCodeExecutionTool(llm=llm or make_llm(), **kwargs)
 
@@ -175,6 +215,8 @@ def make_tool(make_llm: MakeLLM) -> MakeTool:
 @pytest.fixture
 async def close_async() -> AsyncIterator[list[ChatGeminiCodeExecution]]:
     """Models listed here get their async sessions closed on the test's own loop."""
+    from tests.support import aclose_model
+
     models: list[ChatGeminiCodeExecution] = []
     yield models
     for model in models:

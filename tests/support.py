@@ -36,6 +36,15 @@ from langchain_core.runnables import Runnable
 
 from langchain_gemini_codeexec import ChatGeminiCodeExecution, GeminiCodeExecutionTool
 from langchain_gemini_codeexec._transport import sdk as _sdk
+from tests.modes import ASYNC_PATHS as ASYNC_PATHS
+from tests.modes import ASYNC_TRANSPORTS as ASYNC_TRANSPORTS
+from tests.modes import CALL_MODES as CALL_MODES
+from tests.modes import CONTRACT_MODES as CONTRACT_MODES
+from tests.modes import EXAMPLE_MODES as EXAMPLE_MODES
+from tests.modes import PATHS as PATHS
+from tests.modes import SYNC_PATHS as SYNC_PATHS
+from tests.modes import SYNC_TRANSPORTS as SYNC_TRANSPORTS
+from tests.modes import TRANSPORT_MODES as TRANSPORT_MODES
 
 API_KEY = "test-key-not-a-secret-0123456789"
 # A key-shaped secret that must never show up in anything printed, logged or serialized.
@@ -49,25 +58,6 @@ MakeTool = Callable[..., GeminiCodeExecutionTool]
 
 # --- HTTP paths --------------------------------------------------------------------------
 
-SYNC_TRANSPORTS = ("httpx2", "httpx")
-ASYNC_TRANSPORTS = ("aiohttp", "httpx2", "httpx")
-# One call through invoke, stream, and the async calls on each async transport.
-TRANSPORT_MODES = (
-    "invoke",
-    "stream",
-    *(f"ainvoke-{t}" for t in ASYNC_TRANSPORTS),
-    *(f"astream-{t}" for t in ASYNC_TRANSPORTS),
-)
-# One sync and one async HTTP path (the SDK's defaults, checked): where the HTTP library
-# does not matter. Tests where it does (transport, timeouts, streaming, faults) are marked
-# `every_http_path` and get all of TRANSPORT_MODES.
-CONTRACT_MODES = ("invoke", "stream", "ainvoke-aiohttp", "astream-aiohttp")
-# The same, with the SDK's default transports only.
-CALL_MODES = ("invoke", "stream", "ainvoke", "astream")
-
-SYNC_PATHS = ("sync-httpx2", "sync-httpx")
-ASYNC_PATHS = ("async-aiohttp", "async-httpx2", "async-httpx")
-PATHS = SYNC_PATHS + ASYNC_PATHS
 FAST_RETRY = {"retry_initial_delay": 0.01, "retry_max_delay": 0.05}
 
 
@@ -355,9 +345,6 @@ async def call_in_mode(runnable: Runnable[Any, Any], value: Any, mode: str, **kw
 
 ROOT = Path(__file__).resolve().parents[1]
 CREDENTIALS = ("GOOGLE_API_KEY", "GEMINI_API_KEY", "GOOGLE_GENAI_USE_VERTEXAI")
-# How an example test runs the script: in this process (fast) or in a fresh interpreter as
-# a user runs it (slow: ~2 s of imports each; `.ci/run` runs the slow set too).
-EXAMPLE_MODES = ("in-process", pytest.param("subprocess", marks=pytest.mark.slow))
 
 
 @dataclass
