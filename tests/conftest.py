@@ -65,7 +65,7 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     """An xdist worker whose results are all sent leaves at once: tearing down its
     interpreter (every object of ~800 tests) delayed the run's end by about a second."""
-    if os.environ.get("PYTEST_XDIST_WORKER"):
+    if hasattr(config, "workerinput"):  # the worker's own session, not a nested pytester one
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(0)
