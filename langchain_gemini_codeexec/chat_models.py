@@ -53,7 +53,7 @@ from langchain_gemini_codeexec._mapping.from_gemini import (
 from langchain_gemini_codeexec._mapping.streaming import StreamState, blocked_error
 from langchain_gemini_codeexec._mapping.to_gemini import is_legacy_model
 from langchain_gemini_codeexec._transport.config import build_client, check_api_key, model_path
-from langchain_gemini_codeexec._transport.flow import Flow, call
+from langchain_gemini_codeexec._transport.flow import Flow, call, sdk_call
 from langchain_gemini_codeexec._transport.retry import RetryPolicy
 from langchain_gemini_codeexec._transport.transport import Transport
 from langchain_gemini_codeexec.errors import (
@@ -118,12 +118,12 @@ def _run_sdk_call(llm: ChatGeminiCodeExecution, call: Callable[[], _T]) -> _T:
     """Run a call on `genai_client` (e.g. a Files API upload) the way the model runs its
     own requests: retried by its retry settings, bounded by its `timeout`, and failing
     with this package's typed errors."""
-    return llm._get_transport().run(call)
+    return llm._get_transport().drive(sdk_call(call, None))
 
 
 async def _arun_sdk_call(llm: ChatGeminiCodeExecution, call: Callable[[], Awaitable[_T]]) -> _T:
     """Async `run_sdk_call` (for calls on `genai_client.aio`)."""
-    return await llm._get_transport().arun(call)
+    return await llm._get_transport().adrive(sdk_call(None, call))
 
 
 def _env_flag(name: str) -> bool | None:

@@ -32,7 +32,7 @@ from langchain_gemini_codeexec._core.checks import answer_shape
 from langchain_gemini_codeexec._sandbox.names import LoadedFile
 from langchain_gemini_codeexec._sandbox.upload import file_block
 from langchain_gemini_codeexec._transport.config import model_path
-from langchain_gemini_codeexec._transport.flow import Flow, call, invoke, once
+from langchain_gemini_codeexec._transport.flow import Flow, call, invoke
 from langchain_gemini_codeexec._transport.single_flight import SingleFlight
 from langchain_gemini_codeexec.errors import GeminiAPIError
 
@@ -235,7 +235,7 @@ class _Call:
         fresh = self.store.fresh(self.key, self.margin)
         if fresh is not None:
             return fresh
-        return (yield from once(self.store.flights, self.key, self._make))
+        return (yield from self.store.flights.run(self.key, self._make))
 
     def gone(self, entry: FileCache) -> None:
         self.store.drop(self.key, entry.name)

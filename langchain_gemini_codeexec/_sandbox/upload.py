@@ -10,7 +10,7 @@ import io
 import threading
 import time
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +18,7 @@ from google.genai import Client, types
 from langchain_core.tools import ToolException
 
 from langchain_gemini_codeexec._sandbox.names import LoadedFile
-from langchain_gemini_codeexec._transport.flow import Flow, gated, sdk_call
+from langchain_gemini_codeexec._transport.flow import Flow, sdk_call
 from langchain_gemini_codeexec._transport.single_flight import SingleFlight
 
 # Files API uploads expire after 48 hours; reuse an upload for a little less than that.
@@ -52,25 +52,19 @@ class UploadCache:
             self._done[key] = value
         return value
 
-    def get(self, key: tuple[str, str], upload: Callable[[], Uploaded]) -> Uploaded:
-        def make() -> Uploaded:
+    def get(self, key: tuple[str, str], upload: Callable[[], Flow[Uploaded]]) -> Flow[Uploaded]:
+        """The upload of `key`, made by the flow `upload()` unless a live one is kept."""
+        hit = self._hit(key)
+        if hit is not None:
+            return hit
+
+        def make() -> Flow[Uploaded]:
             # Checked again inside the flight: an upload that finished between our first
             # look and our claim is reused, not repeated.
             hit = self._hit(key)
-            return hit if hit is not None else self._keep(key, upload())
+            return hit if hit is not None else self._keep(key, (yield from upload()))
 
-        hit = self._hit(key)
-        return hit if hit is not None else self._flights.run(key, make)
-
-    async def aget(
-        self, key: tuple[str, str], upload: Callable[[], Awaitable[Uploaded]]
-    ) -> Uploaded:
-        async def make() -> Uploaded:
-            hit = self._hit(key)
-            return hit if hit is not None else self._keep(key, await upload())
-
-        hit = self._hit(key)
-        return hit if hit is not None else await self._flights.arun(key, make)
+        return (yield from self._flights.run(key, make))
 
 
 _CACHES: weakref.WeakKeyDictionary[Client, UploadCache] = weakref.WeakKeyDictionary()
@@ -144,5 +138,5 @@ def file_block(file: LoadedFile, client: Client, inline_max_bytes: int) -> Flow[
 
     cache = upload_cache(client)
     key = (file.sha256, file.mime_type)
-    uploaded = yield from gated(cache.get, cache.aget, key, lambda: sdk_call(upload, aupload))
+    uploaded = yield from cache.get(key, lambda: sdk_call(upload, aupload))
     return _uri_block(file, uploaded)

@@ -1,12 +1,18 @@
 """Sans-IO flows: a feature's decisions written once, as a generator of the I/O it needs.
 
-A flow yields a step (`Call` an API path, `Sleep`, an SDK call, blocking work to
-`Offload`, a LangChain `invoke`, a single-flight `Once`) and gets the step's result back
-from `send()`; a failed step is thrown in at its `yield`, so the flow's own `try`/`except`
-sees it. `Transport.drive` runs a flow with blocking I/O and `Transport.adrive` with
-asyncio: they are the only places that know which. This is httpx's auth flow (one
-generator, driven by `Client` and `AsyncClient`), used for every request sequence: generate
-and count tokens, caches, the tool's files and file cache, batch jobs.
+A flow yields a step (`Call` an API path, `Open` a download, `Sleep`, an SDK call, blocking
+work to `Offload`, a LangChain `invoke`, `Wait` for another caller's result) and gets the
+step's result back from `send()`; a failed step is thrown in at its `yield`, so the flow's
+own `try`/`except` sees it. `Transport.drive` runs a flow with blocking I/O and
+`Transport.adrive` with asyncio: they are the only places that know which. This is httpx's
+auth flow (one generator, driven by `Client` and `AsyncClient`), used for every request
+sequence: generate and count tokens, caches, the tool's files and file cache, batch jobs,
+and the decisions under them: retries (`RetryPolicy.retried`) and single-flight gates
+(`SingleFlight.run`).
+
+A step with `retry=True` is retried by the model's policy: the driver runs
+`RetryPolicy.retried(step)`, itself a flow yielding the step with `retry=False` (one
+attempt) and a `Sleep` between attempts.
 
 Flows use the helpers below (`answer = yield from call(...)`) rather than bare `yield`,
 so every result has its precise type although one flow mixes several kinds of steps.
@@ -14,18 +20,14 @@ so every result has its precise type although one flow mixes several kinds of st
 
 from __future__ import annotations
 
+import concurrent.futures
 import functools
 from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
-
-if TYPE_CHECKING:
-    from langchain_gemini_codeexec._transport.single_flight import SingleFlight
+from typing import Any, Generic, ParamSpec, TypeVar
 
 T = TypeVar("T")
 P = ParamSpec("P")
-K = TypeVar("K")
-V = TypeVar("V")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,12 +57,37 @@ class Sleep:
 
 
 @dataclass(frozen=True, slots=True)
+class Open:
+    """One GET-style request whose answer is returned unread (the HTTP library's response;
+    the caller reads and closes it): a download. The head is bounded by the model's
+    timeout, each later read by the per-read timeout. `base_url` replaces the client's
+    (with the model's per-mode timeout options kept); `retry` as for `Call`."""
+
+    method: str
+    path: str
+    base_url: str | None = None
+    retry: bool = True
+
+
+@dataclass(frozen=True, slots=True)
 class SdkCall(Generic[T]):
     """A google-genai call (e.g. a Files API upload) as its sync and its async form; the
-    driver runs the one it can, retried and bounded like a `Call`."""
+    driver runs the one of its mode (the other may be None), bounded like a `Call` and
+    retried unless `retry=False`."""
 
-    sync: Callable[[], T]
-    async_: Callable[[], Awaitable[T]]
+    sync: Callable[[], T] | None
+    async_: Callable[[], Awaitable[T]] | None
+    retry: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt(Generic[T]):
+    """One attempt the caller wrote for one mode (a stream's opening), run as is by the
+    driver of that mode (the other form may be None); retried unless `retry=False`."""
+
+    sync: Callable[[], T] | None = None
+    async_: Callable[[], Awaitable[T]] | None = None
+    retry: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,18 +108,15 @@ class Invoke:
 
 
 @dataclass(frozen=True, slots=True)
-class Once(Generic[K, V]):
-    """The flow `make()` run through a single-flight gate, at most one at a time per `key`
-    across threads and tasks: `sync(key, make)` on blocking I/O, `async_(key, amake)`
-    under asyncio (`SingleFlight.run` / `arun`, `UploadCache.get` / `aget`)."""
+class Wait:
+    """Until `future` (another thread's or task's work) is done, however it ended; None is
+    sent back and the flow reads the future. A blocking wait, or awaited under asyncio
+    (cancelling the waiter leaves the future alone)."""
 
-    sync: Callable[[K, Callable[[], V]], V]
-    async_: Callable[[K, Callable[[], Awaitable[V]]], Awaitable[V]]
-    key: K
-    make: Callable[[], Generator[Step, Any, V]]
+    future: concurrent.futures.Future[Any]
 
 
-Step = Call | Sleep | SdkCall[Any] | Offload[Any] | Invoke | Once[Any, Any]
+Step = Call | Open | Sleep | SdkCall[Any] | Attempt[Any] | Offload[Any] | Invoke | Wait
 
 Flow = Generator[Step, Any, T]
 """A flow returning T. The send type is Any because each kind of step answers its own
@@ -115,8 +139,20 @@ def sleep(seconds: float) -> Flow[None]:
     yield Sleep(seconds)
 
 
-def sdk_call(sync: Callable[[], T], async_: Callable[[], Awaitable[T]]) -> Flow[T]:
+def open_response(method: str, path: str, base_url: str | None = None) -> Flow[Any]:
+    response: Any = yield Open(method, path, base_url)
+    return response
+
+
+def sdk_call(sync: Callable[[], T] | None, async_: Callable[[], Awaitable[T]] | None) -> Flow[T]:
     result: T = yield SdkCall(sync, async_)
+    return result
+
+
+def attempt(
+    sync: Callable[[], T] | None = None, async_: Callable[[], Awaitable[T]] | None = None
+) -> Flow[T]:
+    result: T = yield Attempt(sync, async_)
     return result
 
 
@@ -129,15 +165,5 @@ def invoke(runnable: Any, *args: Any, **kwargs: Any) -> Flow[Any]:
     return (yield Invoke(runnable, args, kwargs))
 
 
-def once(flight: SingleFlight[K, V], key: K, make: Callable[[], Flow[V]]) -> Flow[V]:
-    return (yield from gated(flight.run, flight.arun, key, make))
-
-
-def gated(
-    sync: Callable[[K, Callable[[], V]], V],
-    async_: Callable[[K, Callable[[], Awaitable[V]]], Awaitable[V]],
-    key: K,
-    make: Callable[[], Flow[V]],
-) -> Flow[V]:
-    result: V = yield Once(sync, async_, key, make)
-    return result
+def wait(future: concurrent.futures.Future[Any]) -> Flow[None]:
+    yield Wait(future)

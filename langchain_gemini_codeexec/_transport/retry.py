@@ -1,27 +1,28 @@
 """Retries: exponential backoff with jitter, the server's requested delay honoured.
 
-The loop is our own rather than tenacity's (already installed with langchain-core): it
-is a dozen lines, it runs on every call (tenacity's per-call objects cost more than the
-whole loop), and it needs what tenacity would have to be wrapped for anyway: the delay a
+The loop (`RetryPolicy.retried`, a sans-IO flow) is our own rather than tenacity's (already
+installed with langchain-core): it is a dozen lines, it runs on every call (tenacity's
+per-call objects cost more than the whole loop), and it needs what tenacity would have to
+be wrapped for anyway: the delay a
 429 asks for (`Retry-After` or `RetryInfo`), the attempt count in the final error, and
 converting the last failure into our typed error.
 """
 
 from __future__ import annotations
 
-import asyncio
+import dataclasses
 import email.utils
 import logging
 import math
 import random
 import re
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timezone
-from typing import Any, TypeVar
+from typing import Any
 
 from langchain_gemini_codeexec._transport.classify import convert_error, error_name, retryable
+from langchain_gemini_codeexec._transport.flow import Attempt, Call, Flow, Open, SdkCall, Sleep
 from langchain_gemini_codeexec._transport.sdk import errors
 
 logger = logging.getLogger("langchain_gemini_codeexec")
@@ -29,7 +30,9 @@ logger = logging.getLogger("langchain_gemini_codeexec")
 _RETRY_INFO = "type.googleapis.com/google.rpc.RetryInfo"
 _DURATION = re.compile(r"^\s*([0-9]+(?:\.[0-9]*)?)s\s*$")
 
-T = TypeVar("T")
+Retryable = Call | Open | SdkCall[Any] | Attempt[Any]
+"""The steps a driver retries by this policy (when their `retry` is True)."""
+RETRYABLE = (Call, Open, SdkCall, Attempt)  # the same, for isinstance
 
 
 def _header(headers: Any, name: str) -> str | None:
@@ -112,27 +115,18 @@ class RetryPolicy:
             extra={"gemini_retry": retry + 1, "gemini_retry_delay": pause},
         )
 
-    def run(self, call: Callable[[], T]) -> T:
-        retry = 0
-        while True:
-            try:
-                return call()
-            except Exception as exc:
-                final = self._give_up(retry, exc)
-                if final is exc:
-                    raise
-                if final is not None:
-                    raise final from exc
-                pause = self.delay(retry, exc)
-                self._log(retry, exc, pause)
-                time.sleep(pause)
-                retry += 1
+    def retried(self, step: Retryable) -> Flow[Any]:
+        """`step` until it succeeds or the policy gives up, with a `Sleep` between attempts.
 
-    async def arun(self, call: Callable[[], Awaitable[T]]) -> T:
+        The loop as a flow, so that one body serves both drivers: each attempt is `step`
+        with `retry=False`, its failure thrown in here; the last failure leaves as our typed
+        error, with the number of attempts.
+        """
+        once = dataclasses.replace(step, retry=False)
         retry = 0
         while True:
             try:
-                return await call()
+                return (yield once)
             except Exception as exc:
                 final = self._give_up(retry, exc)
                 if final is exc:
@@ -141,5 +135,5 @@ class RetryPolicy:
                     raise final from exc
                 pause = self.delay(retry, exc)
                 self._log(retry, exc, pause)
-                await asyncio.sleep(pause)
+                yield Sleep(pause)
                 retry += 1

@@ -2,10 +2,11 @@
 
 Used for work that must happen once however many calls need it at the same moment: a
 Files API upload per content hash (`_sandbox.upload.UploadCache`) and a context cache per
-key (`_file_cache.FileCacheStore`). A `concurrent.futures.Future` carries the result, so
-threads wait on it directly and tasks await it through `asyncio.wrap_future`. An owner
-that is cancelled (or interrupted) cancels the future and a waiter takes over; any other
-failure is shared with the waiters and the next call tries again.
+key (`_file_cache.FileCacheStore`). `run` is a flow: a `concurrent.futures.Future` carries
+the result and the waiters `Wait` for it, so threads block on it and tasks await it. An
+owner that is cancelled (or interrupted: its flow is closed) cancels the future and a
+waiter takes over; any other failure is shared with the waiters and the next call tries
+again.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any, Generic, TypeVar
+
+from langchain_gemini_codeexec._transport.flow import Flow, wait
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -42,40 +45,25 @@ class SingleFlight(Generic[K, V]):
             self._pending.pop(key, None)
         if error is None:
             future.set_result(value)
-        elif isinstance(error, (asyncio.CancelledError, KeyboardInterrupt)):
-            future.cancel()  # waiters try again themselves
+        elif isinstance(error, (asyncio.CancelledError, KeyboardInterrupt, GeneratorExit)):
+            # GeneratorExit: the driver closed the owner's flow (its task was cancelled,
+            # or it was interrupted); waiters try again themselves.
+            future.cancel()
         else:
             future.set_exception(error)
 
-    def run(self, key: K, make: Callable[[], V]) -> V:
+    def run(self, key: K, make: Callable[[], Flow[V]]) -> Flow[V]:
+        """The flow `make()`, run by one caller per key at a time; the others `Wait` for
+        its result (a flow: the waits block or are awaited as the driver does)."""
         while True:
             future, owner = self._claim(key)
             if not owner:
-                try:
-                    return future.result()
-                except concurrent.futures.CancelledError:
-                    continue
+                yield from wait(future)
+                if future.cancelled():
+                    continue  # the owner was cancelled: try again ourselves
+                return future.result()
             try:
-                value = make()
-            except BaseException as exc:
-                self._settle(key, future, None, exc)
-                raise
-            self._settle(key, future, value, None)
-            return value
-
-    async def arun(self, key: K, make: Callable[[], Awaitable[V]]) -> V:
-        while True:
-            future, owner = self._claim(key)
-            if not owner:
-                try:
-                    # shield: our own cancellation must not cancel the shared work.
-                    return await asyncio.shield(asyncio.wrap_future(future))
-                except asyncio.CancelledError:
-                    if future.cancelled():
-                        continue
-                    raise
-            try:
-                value = await make()
+                value = yield from make()
             except BaseException as exc:
                 self._settle(key, future, None, exc)
                 raise

@@ -2,10 +2,10 @@
 
 `Transport` owns the google-genai client of a model, the Files API base URL, the retry
 policy and the timeout. It is the I/O edge: `drive` / `adrive` run a sans-IO flow
-(`_transport.flow`: generate, count tokens, caches, the tool's files, batch jobs), sending
-each `Call` to any API resource with the same retries, timeout and typed errors; `run` /
-`arun` give any other SDK call (the Files API upload) the same; `stream` / `astream` read
-an SSE answer, `open_stream` / `aopen_stream` a download.
+(`_transport.flow`: generate, count tokens, caches, the tool's files, batch jobs, and the
+retries and single-flight waits under them), each step with blocking I/O or awaited, with
+the same timeout and typed errors: a `Call` to any API path, an `Open` download, any other
+SDK call (the Files API upload); `stream` / `astream` read an SSE answer.
 
 `timeout` bounds each attempt as a whole: connecting, and the whole answer of a request
 (for a stream: the first chunk, then each next chunk). The HTTP libraries only bound each
@@ -17,6 +17,7 @@ the deadline; the worker then drops the connection. Async calls use `asyncio.wai
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import json
 import math
@@ -25,14 +26,23 @@ import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from langchain_gemini_codeexec._transport import sdk as _sdk
 from langchain_gemini_codeexec._transport.classify import convert_error
 from langchain_gemini_codeexec._transport.config import model_path
-from langchain_gemini_codeexec._transport.flow import Call, Flow, Invoke, Offload, SdkCall, Sleep
-from langchain_gemini_codeexec._transport.retry import RetryPolicy
+from langchain_gemini_codeexec._transport.flow import (
+    Attempt,
+    Call,
+    Flow,
+    Invoke,
+    Offload,
+    Open,
+    SdkCall,
+    Sleep,
+    attempt,
+)
+from langchain_gemini_codeexec._transport.retry import RETRYABLE, RetryPolicy
 from langchain_gemini_codeexec._transport.sdk import errors, types
 from langchain_gemini_codeexec.errors import IncompleteResponseError
 
@@ -40,7 +50,6 @@ if TYPE_CHECKING:
     from google.genai import Client
 
 T = TypeVar("T")
-R = TypeVar("R")
 
 # Longer timeouts are clamped to this (a year): 1e10 s overflows socket and thread waits.
 MAX_TIMEOUT = 365 * 24 * 3600.0
@@ -77,14 +86,26 @@ def _unreadable(exc: BaseException) -> IncompleteResponseError:
     )
 
 
-def _typed_sdk_call(call: Callable[[], T]) -> Callable[[], T]:
-    def typed() -> T:
-        try:
-            return call()
-        except _SDK_PARSE_ERRORS as exc:
-            raise _unreadable(exc) from exc
+@contextlib.contextmanager
+def _readable() -> Iterator[None]:
+    """An SDK call's parse failure (sync or awaited inside) as IncompleteResponseError."""
+    try:
+        yield
+    except _SDK_PARSE_ERRORS as exc:
+        raise _unreadable(exc) from exc
 
-    return typed
+
+def _call_options(timeout: float | None) -> types.HttpOptions | None:
+    """A `Call`'s own timeout as the SDK's per-read timeout (milliseconds, at least one)."""
+    if timeout is None:
+        return None
+    return types.HttpOptions(timeout=max(1, math.ceil(max(timeout, 0.001) * 1000)))
+
+
+def _form(function: Callable[[], T] | None, mode: str) -> Callable[[], T]:
+    if function is None:
+        raise TypeError(f"this step has no {mode} form")
+    return function
 
 
 def _event(data: str) -> dict[str, Any]:
@@ -233,13 +254,11 @@ class Transport:
         timeout = self.timeout if timeout is None else min(timeout, MAX_TIMEOUT)
         if timeout is None:
             return self._fetch(method, path, body, None, options)
-        worker = _Worker()
 
         def work(w: _Worker) -> None:
             w.put(True, self._fetch(method, path, body, w, options))
 
-        worker.start(work)
-        return str(worker.get(timeout))
+        return str(_on_worker(work, timeout))
 
     def _fetch(
         self,
@@ -291,86 +310,19 @@ class Transport:
         finally:
             await aclose_response(raw)
 
-    # --- requests (a flow's `Call`) -------------------------------------------------------
-
-    def _send(self, call: Call) -> dict[str, Any]:
-        """The JSON answer of `call` (see `flow.Call`), with blocking I/O."""
-        options = None
-        if call.timeout is not None:
-            ms = max(1, math.ceil(max(call.timeout, 0.001) * 1000))
-            options = types.HttpOptions(timeout=ms)
-
-        def attempt() -> str:
-            return self._attempt(call.method, call.path, call.body, options, call.timeout)
-
-        return _loads(self.retry.run(attempt) if call.retry else attempt())
-
-    async def _asend(self, call: Call) -> dict[str, Any]:
-        """`_send`, awaited (a `call.timeout` bounds the attempt besides the model's)."""
-
-        async def attempt() -> str:
-            fetch = self.bounded(self._afetch(call.method, call.path, call.body))
-            return await (fetch if call.timeout is None else asyncio.wait_for(fetch, call.timeout))
-
-        return _loads(await (self.retry.arun(attempt) if call.retry else attempt()))
-
-    def open_stream(self, method: str, path: str, options: types.HttpOptions | None = None) -> Any:
-        """One attempt; the HTTP library's response, its body not read yet (close it).
-
-        With a timeout the head must arrive within it: a socket-read timeout alone never
-        fires on a head trickled a byte at a time. Each later read has the per-read timeout.
-        """
-        options = options or self._sync_options
-        request = _sdk.build_request(self.client, method, path, None, options)
-        if self.timeout is None:
-            return _sdk.raw_response(_sdk.send(self.client, request))
-
-        def work(w: _Worker) -> None:
-            raw = _sdk.raw_response(_sdk.send(self.client, request))
-            if not w.put(True, raw):  # the caller gave up meanwhile
-                raw.close()
-
-        worker = _Worker()
-        worker.start(work)
-        return worker.get(self.timeout)
-
-    async def aopen_stream(
-        self, method: str, path: str, options: types.HttpOptions | None = None
-    ) -> Any:
-        """`open_stream`, async (close the response with `aclose_response`)."""
-        options = options or self._async_options
-        request = _sdk.build_request(self.client, method, path, None, options)
-        return _sdk.raw_response(await self.bounded(_sdk.asend(self.client, request)))
-
-    def run(self, call: Callable[[], T]) -> T:
-        """Any other sync SDK call (e.g. a Files API upload), retried and bounded."""
-        call = _typed_sdk_call(call)
-        if self.timeout is None:
-            return self.retry.run(call)
-
-        def work(w: _Worker) -> None:
-            w.put(True, call())
-
-        def attempt() -> T:
-            worker = _Worker()
-            worker.start(work)
-            result: T = worker.get(self.timeout or MAX_TIMEOUT)
-            return result
-
-        return self.retry.run(attempt)
-
-    async def arun(self, call: Callable[[], Awaitable[T]]) -> T:
-        """Any other async SDK call, retried and bounded."""
-
-        async def typed() -> T:
-            try:
-                return await call()
-            except _SDK_PARSE_ERRORS as exc:
-                raise _unreadable(exc) from exc
-
-        return await self.retry.arun(lambda: self.bounded(typed()))
+    def _options(self, base_url: str | None, *, sync: bool) -> types.HttpOptions | None:
+        """The model's options of one mode (sync: the per-read timeout; async: the
+        deadline header), for another base URL when `base_url` is given."""
+        options = self._sync_options if sync else self._async_options
+        if base_url is None:
+            return options
+        if sync:
+            return types.HttpOptions(base_url=base_url, timeout=getattr(options, "timeout", None))
+        return types.HttpOptions(base_url=base_url, headers=getattr(options, "headers", None))
 
     # --- flows (see _transport.flow): one body per feature, two drivers -----------------
+    # Each driver is the one place that runs each kind of step in its mode; a step with
+    # `retry=True` runs as the policy's own flow (`RetryPolicy.retried`), one attempt a step.
 
     def drive(self, flow: Flow[T]) -> T:
         """Run `flow` to its result, each step with blocking I/O."""
@@ -385,19 +337,33 @@ class Transport:
                     return result
                 error = None
                 try:
-                    if isinstance(step, Call):
-                        value = self._send(step)
+                    if isinstance(step, RETRYABLE) and step.retry:
+                        value = self.drive(self.retry.retried(step))
+                    elif isinstance(step, Call):
+                        options = _call_options(step.timeout)
+                        text = self._attempt(
+                            step.method, step.path, step.body, options, step.timeout
+                        )
+                        value = _loads(text)
+                    elif isinstance(step, Open):
+                        value = self._open(
+                            step.method, step.path, self._options(step.base_url, sync=True)
+                        )
+                    elif isinstance(step, SdkCall):
+                        with _readable():
+                            value = self._sdk_attempt(_form(step.sync, "blocking"))
+                    elif isinstance(step, Attempt):
+                        value = _form(step.sync, "blocking")()
                     elif isinstance(step, Invoke):
                         value = step.runnable.invoke(*step.args, **step.kwargs)
-                    elif isinstance(step, SdkCall):
-                        value = self.run(step.sync)
                     elif isinstance(step, Sleep):
                         time.sleep(step.seconds)
                         value = None
                     elif isinstance(step, Offload):
                         value = step.work()
-                    else:
-                        value = step.sync(step.key, partial(_run_made, self.drive, step.make))
+                    else:  # Wait
+                        concurrent.futures.wait([step.future])
+                        value = None
                 except Exception as exc:  # thrown into the flow at its yield
                     value, error = None, exc
         finally:
@@ -416,24 +382,72 @@ class Transport:
                     return result
                 error = None
                 try:
-                    if isinstance(step, Call):
-                        value = await self._asend(step)
+                    if isinstance(step, RETRYABLE) and step.retry:
+                        value = await self.adrive(self.retry.retried(step))
+                    elif isinstance(step, Call):
+                        # bounded by the model's timeout and, besides, by the call's own
+                        fetch = self.bounded(self._afetch(step.method, step.path, step.body))
+                        if step.timeout is not None:
+                            fetch = asyncio.wait_for(fetch, step.timeout)
+                        value = _loads(await fetch)
+                    elif isinstance(step, Open):
+                        options = self._options(step.base_url, sync=False)
+                        request = _sdk.build_request(
+                            self.client, step.method, step.path, None, options
+                        )
+                        value = _sdk.raw_response(
+                            await self.bounded(_sdk.asend(self.client, request))
+                        )
+                    elif isinstance(step, SdkCall):
+                        with _readable():
+                            value = await self.bounded(_form(step.async_, "async")())
+                    elif isinstance(step, Attempt):
+                        value = await _form(step.async_, "async")()
                     elif isinstance(step, Invoke):
                         value = await step.runnable.ainvoke(*step.args, **step.kwargs)
-                    elif isinstance(step, SdkCall):
-                        value = await self.arun(step.async_)
                     elif isinstance(step, Sleep):
                         await asyncio.sleep(step.seconds)
                         value = None
                     elif isinstance(step, Offload):
                         value = await asyncio.to_thread(step.work)
-                    else:
-                        made = partial(_run_made, self.adrive, step.make)
-                        value = await step.async_(step.key, made)
+                    else:  # Wait: cancelling us leaves the future (another caller's) alone
+                        await asyncio.wait([asyncio.wrap_future(step.future)])
+                        value = None
                 except Exception as exc:
                     value, error = None, exc
         finally:
             flow.close()
+
+    # --- blocking attempts on a worker thread, cut at the deadline ---------------------
+
+    def _open(self, method: str, path: str, options: types.HttpOptions | None) -> Any:
+        """One attempt; the HTTP library's response, its body not read yet (close it).
+
+        With a timeout the head must arrive within it: a socket-read timeout alone never
+        fires on a head trickled a byte at a time. Each later read has the per-read timeout.
+        (Async: `adrive` sends an `Open` bounded by `bounded`; close with `aclose_response`.)
+        """
+        request = _sdk.build_request(self.client, method, path, None, options)
+        if self.timeout is None:
+            return _sdk.raw_response(_sdk.send(self.client, request))
+
+        def work(w: _Worker) -> None:
+            raw = _sdk.raw_response(_sdk.send(self.client, request))
+            if not w.put(True, raw):  # the caller gave up meanwhile
+                raw.close()
+
+        return _on_worker(work, self.timeout)
+
+    def _sdk_attempt(self, call: Callable[[], T]) -> T:
+        """Any other sync SDK call (e.g. a Files API upload), bounded by the timeout."""
+        if self.timeout is None:
+            return call()
+
+        def work(w: _Worker) -> None:
+            w.put(True, call())
+
+        result: T = _on_worker(work, self.timeout)
+        return result
 
     # --- streams --------------------------------------------------------------------
 
@@ -482,7 +496,7 @@ class Transport:
                 close()
                 raise
 
-        next_item, close, chunk = self.retry.run(first)
+        next_item, close, chunk = self.drive(attempt(first))
         count = 0
         try:
             while chunk is not None:
@@ -515,7 +529,7 @@ class Transport:
                 await _aclose_all(raw, events)
                 raise
 
-        raw, events, chunk = await self.retry.arun(first)
+        raw, events, chunk = await self.adrive(attempt(async_=first))
         count = 0
         try:
             while chunk is not None:
@@ -531,9 +545,11 @@ class Transport:
             await _aclose_all(raw, events)
 
 
-def _run_made(drive: Callable[[Flow[T]], R], make: Callable[[], Flow[T]]) -> R:
-    """`drive` (or `adrive`) a flow made now: a single-flight owner's work."""
-    return drive(make())
+def _on_worker(work: Callable[[_Worker], None], timeout: float) -> Any:
+    """Run `work` on a worker thread; the first result it puts, within `timeout`."""
+    worker = _Worker()
+    worker.start(work)
+    return worker.get(timeout)
 
 
 async def _aclose_all(raw: Any, events: AsyncIterator[str]) -> None:

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from langchain_gemini_codeexec._transport import sdk as _sdk
 from langchain_gemini_codeexec._transport.classify import convert_error
-from langchain_gemini_codeexec._transport.flow import Flow, call, sdk_call, sleep
+from langchain_gemini_codeexec._transport.flow import Flow, call, open_response, sdk_call, sleep
 from langchain_gemini_codeexec._transport.sdk import _LazyModule
 from langchain_gemini_codeexec._transport.transport import Transport, aclose_response
 from langchain_gemini_codeexec.errors import GeminiAPIError
@@ -151,9 +151,6 @@ class BatchHTTP:
     def vertexai(self) -> bool:
         return bool(self.transport.client.vertexai)
 
-    def _sync_options(self) -> Any:
-        return getattr(self.transport, "_sync_options", None)
-
     # --- JSON requests and the upload: flows (Transport.drive / adrive send them) -----------
 
     def get(self, path: str, *, retry: bool = True, timeout: float | None = None) -> Flow[Json]:
@@ -193,37 +190,27 @@ class BatchHTTP:
         )
         return str(uploaded.name)
 
-    def _download_requests(self, file_name: str, *, sync: bool = True) -> list[tuple[str, Any]]:
-        """(path, options) to try in turn for a file's bytes.
+    def open_download(self, file_name: str) -> Flow[Any]:
+        """The response of a file's bytes, unread (a flow: `download_lines` and
+        `adownload_lines` drive it). The REST guide's URL first, the SDK's on a 404.
 
         The timeout means the same on every path: the head within it, then each read
-        within it. Sync: the SDK's per-read timeout (the head bounded by `open_stream`).
+        within it. Sync: the SDK's per-read timeout (the head bounded by the driver).
         Async: no timeout for the SDK (it gives aiohttp a deadline for the whole body,
         which cuts a healthy download), each read bounded by `adownload_lines`.
         """
         base = (_sdk.http_options(self.transport.client).base_url or "").rstrip("/")
-        timeout = getattr(self._sync_options(), "timeout", None) if sync else None
-        headers = None if sync else getattr(self.transport._async_options, "headers", None)
-        first = types.HttpOptions(base_url=f"{base}/download/", timeout=timeout, headers=headers)
-        plain = types.HttpOptions(timeout=timeout, headers=headers) if timeout or headers else None
         path = f"{file_name}:download?alt=media"
-        return [(path, first), (path, plain)]
+        try:
+            return (yield from open_response("get", path, base_url=f"{base}/download/"))
+        except GeminiAPIError as exc:
+            if exc.code != 404:
+                raise
+        return (yield from open_response("get", path))
 
     def download_lines(self, file_name: str) -> Iterator[bytes]:
         """The lines of a file, streamed: never the whole file in memory."""
-        response: Any = None
-        for i, (path, options) in enumerate(self._download_requests(file_name)):
-
-            def open_stream(path: str = path, options: Any = options) -> Any:
-                return self.transport.open_stream("get", path, options)
-
-            try:
-                response = self.transport.retry.run(open_stream)
-                break
-            except GeminiAPIError as exc:
-                if exc.code != 404 or i:
-                    raise
-        stream = response
+        stream = self.transport.drive(self.open_download(file_name))
         try:
             if hasattr(stream, "iter_bytes"):  # httpx / httpx2: as the reads arrive
                 chunks: Iterable[bytes] = stream.iter_bytes()
@@ -239,19 +226,7 @@ class BatchHTTP:
             stream.close()
 
     async def adownload_lines(self, file_name: str) -> AsyncIterator[bytes]:
-        response: Any = None
-        for i, (path, options) in enumerate(self._download_requests(file_name, sync=False)):
-
-            async def open_stream(path: str = path, options: Any = options) -> Any:
-                return await self.transport.aopen_stream("get", path, options)
-
-            try:
-                response = await self.transport.retry.arun(open_stream)
-                break
-            except GeminiAPIError as exc:
-                if exc.code != 404 or i:
-                    raise
-        stream = response
+        stream = await self.transport.adrive(self.open_download(file_name))
         # Each read as it arrives (httpx would gather 64 KiB first), so that the deadline
         # below is per read, as the sync path's socket timeout is.
         if hasattr(stream, "aiter_bytes"):  # httpx / httpx2

@@ -14,6 +14,10 @@ from langchain_core.tools import ToolException
 from langchain_gemini_codeexec._sandbox.catalog import FileCatalog
 from langchain_gemini_codeexec._sandbox.names import SUPPORTED_TYPES, mime_type_of, name_problem
 from langchain_gemini_codeexec._sandbox.upload import UploadCache, Uploaded, inline_block
+from langchain_gemini_codeexec._transport.config import build_client
+from langchain_gemini_codeexec._transport.flow import attempt
+from langchain_gemini_codeexec._transport.retry import RetryPolicy
+from langchain_gemini_codeexec._transport.transport import Transport
 
 LIMIT = 1000
 
@@ -235,13 +239,39 @@ def test_supported_types_table() -> None:
 
 
 # --- upload cache ---------------------------------------------------------------------
+# `UploadCache.get` is a flow: driven here by a transport whose client is never used (the
+# uploads are local functions), with blocking I/O from threads or awaited from tasks.
+
+
+@pytest.fixture(scope="module")
+def transport() -> Transport:
+    client = build_client(
+        api_key="test-key",
+        vertexai=False,
+        project=None,
+        location=None,
+        credentials=None,
+        base_url="http://127.0.0.1:9",
+        api_version=None,
+    )
+    return Transport(client, RetryPolicy(max_retries=0))
 
 
 def _uploaded(n: int) -> Uploaded:
     return Uploaded(uri=f"files/{n}", mime_type="text/csv", expires_at=float("inf"))
 
 
-def test_cache_uploads_once_across_threads() -> None:
+def _get(transport: Transport, cache: UploadCache, key: tuple[str, str], upload: Any) -> Any:
+    return transport.drive(cache.get(key, lambda: attempt(upload)))
+
+
+async def _aget(
+    transport: Transport, cache: UploadCache, key: tuple[str, str], upload: Any
+) -> Any:
+    return await transport.adrive(cache.get(key, lambda: attempt(async_=upload)))
+
+
+def test_cache_uploads_once_across_threads(transport: Transport) -> None:
     cache = UploadCache()
     calls: list[int] = []
     gate = threading.Event()
@@ -252,8 +282,9 @@ def test_cache_uploads_once_across_threads() -> None:
         return _uploaded(len(calls))
 
     results: list[Uploaded] = []
+    key = ("h", "text/csv")
     threads = [
-        threading.Thread(target=lambda: results.append(cache.get(("h", "text/csv"), upload)))
+        threading.Thread(target=lambda: results.append(_get(transport, cache, key, upload)))
         for _ in range(8)
     ]
     for t in threads:
@@ -265,11 +296,11 @@ def test_cache_uploads_once_across_threads() -> None:
         t.join()
     assert len(calls) == 1
     assert results == [_uploaded(1)] * 8
-    assert cache.get(("h", "text/csv"), upload) == _uploaded(1)
-    assert cache.get(("other", "text/csv"), upload) == _uploaded(2)
+    assert _get(transport, cache, key, upload) == _uploaded(1)
+    assert _get(transport, cache, ("other", "text/csv"), upload) == _uploaded(2)
 
 
-async def test_cache_uploads_once_across_tasks() -> None:
+async def test_cache_uploads_once_across_tasks(transport: Transport) -> None:
     cache = UploadCache()
     calls: list[int] = []
 
@@ -278,11 +309,11 @@ async def test_cache_uploads_once_across_tasks() -> None:
         await asyncio.sleep(0)
         return _uploaded(len(calls))
 
-    got = await asyncio.gather(*[cache.aget(("h", "m"), upload) for _ in range(10)])
+    got = await asyncio.gather(*[_aget(transport, cache, ("h", "m"), upload) for _ in range(10)])
     assert got == [_uploaded(1)] * 10 and len(calls) == 1
 
 
-async def test_cache_failure_is_shared_then_retried() -> None:
+async def test_cache_failure_is_shared_then_retried(transport: Transport) -> None:
     cache = UploadCache()
     attempts: list[int] = []
 
@@ -292,7 +323,8 @@ async def test_cache_failure_is_shared_then_retried() -> None:
         raise RuntimeError("quota")
 
     results = await asyncio.gather(
-        *[cache.aget(("h", "m"), failing) for _ in range(3)], return_exceptions=True
+        *[_aget(transport, cache, ("h", "m"), failing) for _ in range(3)],
+        return_exceptions=True,
     )
     assert all(isinstance(r, RuntimeError) for r in results)
     assert len(attempts) == 1
@@ -300,10 +332,10 @@ async def test_cache_failure_is_shared_then_retried() -> None:
     async def working() -> Uploaded:
         return _uploaded(7)
 
-    assert await cache.aget(("h", "m"), working) == _uploaded(7)
+    assert await _aget(transport, cache, ("h", "m"), working) == _uploaded(7)
 
 
-async def test_cancelled_owner_lets_a_waiter_upload() -> None:
+async def test_cancelled_owner_lets_a_waiter_upload(transport: Transport) -> None:
     cache = UploadCache()
     started = asyncio.Event()
 
@@ -315,9 +347,9 @@ async def test_cancelled_owner_lets_a_waiter_upload() -> None:
     async def quick() -> Uploaded:
         return _uploaded(2)
 
-    owner = asyncio.create_task(cache.aget(("h", "m"), slow))
+    owner = asyncio.create_task(_aget(transport, cache, ("h", "m"), slow))
     await started.wait()
-    waiter = asyncio.create_task(cache.aget(("h", "m"), quick))
+    waiter = asyncio.create_task(_aget(transport, cache, ("h", "m"), quick))
     await asyncio.sleep(0)
     owner.cancel()
     assert await waiter == _uploaded(2)
@@ -325,11 +357,30 @@ async def test_cancelled_owner_lets_a_waiter_upload() -> None:
         await owner
 
 
-def test_expired_upload_is_uploaded_again() -> None:
+async def test_a_cancelled_waiter_leaves_the_owners_upload_alone(transport: Transport) -> None:
+    cache = UploadCache()
+    release = asyncio.Event()
+
+    async def slow() -> Uploaded:
+        await release.wait()
+        return _uploaded(5)
+
+    owner = asyncio.create_task(_aget(transport, cache, ("h", "m"), slow))
+    await asyncio.sleep(0)
+    waiter = asyncio.create_task(_aget(transport, cache, ("h", "m"), slow))
+    await asyncio.sleep(0)
+    waiter.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiter
+    release.set()
+    assert await owner == _uploaded(5)
+
+
+def test_expired_upload_is_uploaded_again(transport: Transport) -> None:
     cache = UploadCache()
     stale = Uploaded(uri="files/old", mime_type="m", expires_at=0.0)
-    assert cache.get(("h", "m"), lambda: stale) == stale
-    assert cache.get(("h", "m"), lambda: _uploaded(3)) == _uploaded(3)
+    assert _get(transport, cache, ("h", "m"), lambda: stale) == stale
+    assert _get(transport, cache, ("h", "m"), lambda: _uploaded(3)) == _uploaded(3)
 
 
 def test_names_with_control_characters_are_neither_listed_nor_accepted(tmp_path: Path) -> None:

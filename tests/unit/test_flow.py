@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from langchain_gemini_codeexec._transport.config import build_client
-from langchain_gemini_codeexec._transport.flow import Flow, invoke, once, sleep
+from langchain_gemini_codeexec._transport.flow import Flow, invoke, sleep
 from langchain_gemini_codeexec._transport.retry import RetryPolicy
 from langchain_gemini_codeexec._transport.single_flight import SingleFlight
 from langchain_gemini_codeexec._transport.transport import Transport
@@ -117,7 +117,9 @@ def test_an_interrupt_is_not_thrown_in_but_the_flow_is_closed(
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_once_runs_the_made_flow_through_the_gate_per_key(transport: Transport, mode: str) -> None:
+def test_single_flight_runs_the_made_flow_through_the_gate_per_key(
+    transport: Transport, mode: str
+) -> None:
     flight: SingleFlight[str, str] = SingleFlight()
     echo = Echo()
 
@@ -126,8 +128,8 @@ def test_once_runs_the_made_flow_through_the_gate_per_key(transport: Transport, 
         return answer
 
     def flow() -> Flow[tuple[str, str]]:
-        first = yield from once(flight, "k", made)
-        second = yield from once(flight, "k", made)
+        first = yield from flight.run("k", made)
+        second = yield from flight.run("k", made)
         return first, second
 
     assert run(transport, flow(), mode) == (f"{mode}:made", f"{mode}:made")
@@ -209,3 +211,41 @@ def test_a_batch_create_is_resent_only_after_an_answer_saying_it_was_not_acted_o
     with pytest.raises(GeminiAPIError) as raised:
         step_through(http.post("batches", {"b": 1}), [broken])  # may have created it
     assert raised.value.code == 500
+
+
+def test_retries_are_a_flow_one_attempt_a_step_and_a_sleep_between() -> None:
+    from google.genai import errors
+
+    from langchain_gemini_codeexec._transport.flow import Call, Sleep
+    from langchain_gemini_codeexec.errors import GeminiAPIError
+
+    policy = RetryPolicy(max_retries=2, initial_delay=10.0, max_delay=10.0)
+    busy = errors.APIError(503, {"error": {"code": 503, "message": "busy", "status": "x"}})
+    once = Call("get", "batches/1", retry=False)
+    steps, answer = step_through(policy.retried(Call("get", "batches/1")), [busy, None, {"a": 1}])
+    assert answer == {"a": 1}
+    assert steps[0] == once and steps[2] == once
+    assert isinstance(steps[1], Sleep) and steps[1].seconds == 10.0  # asked for, not slept
+
+    with pytest.raises(GeminiAPIError) as raised:
+        step_through(policy.retried(Call("get", "batches/1")), [busy, None, busy, None, busy])
+    assert raised.value.code == 503 and "3 attempts" in str(raised.value)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_an_attempt_runs_the_form_of_the_drivers_mode(transport: Transport, mode: str) -> None:
+    from langchain_gemini_codeexec._transport.flow import attempt
+
+    async def in_async() -> str:
+        return "async"
+
+    def flow() -> Flow[tuple[str, str]]:
+        ran = yield from attempt(lambda: "sync", in_async)
+        try:
+            yield from attempt(lambda: "sync") if mode == "async" else attempt(async_=in_async)
+        except TypeError as exc:  # no form for this driver: thrown in, not retried
+            return ran, str(exc)
+        return ran, "ran"
+
+    ran, missing = run(transport, flow(), mode)
+    assert ran == mode and "no" in missing and "form" in missing

@@ -20,8 +20,11 @@ PACKAGE = Path(langchain_gemini_codeexec.__file__).parent
 # wrap_model_call / awrap_model_call, LangChain's own hook pair (each one line over one
 # shared decision, `_for_model`). 40 -> 33: the deprecated aliases are one table of
 # `DeprecatedAlias` attributes, not hand-written method pairs (run_sdk_call's pair became
-# the aliases' module-level targets).
-MAX_TWIN_PAIRS = 33
+# the aliases' module-level targets). 33 -> 27: retries (`RetryPolicy.retried`) and the
+# single-flight gate (`SingleFlight.run`, `UploadCache.get`) are flows; the drivers run
+# each step kind themselves, so the transport's per-step pairs (send, SDK call, open a
+# download) are gone and only the drivers, one fetch and the SSE stream stay twinned.
+MAX_TWIN_PAIRS = 27
 
 
 def _function_names(body: list[ast.stmt]) -> set[str]:
