@@ -681,18 +681,30 @@ class ChatGeminiCodeExecution(BaseChatModel, GenerationOptions):
     # --- deprecated aliases of the feature functions (kept for one release) --------------
 
     submit_batch = DeprecatedAlias(_batch.submit_batch)
+    """Deprecated (removed in 0.3): `batch.submit_batch(llm, ...)`."""
     asubmit_batch = DeprecatedAlias(_batch.asubmit_batch)
+    """Deprecated (removed in 0.3): `batch.asubmit_batch(llm, ...)`."""
     create_cache = DeprecatedAlias(_caching_api.create_cache)
+    """Deprecated (removed in 0.3): `caching.create_cache(llm, ...)`."""
     acreate_cache = DeprecatedAlias(_caching_api.acreate_cache)
+    """Deprecated (removed in 0.3): `caching.acreate_cache(llm, ...)`."""
     update_cache = DeprecatedAlias(_caching_api.update_cache)
+    """Deprecated (removed in 0.3): `caching.update_cache(llm, ...)`."""
     aupdate_cache = DeprecatedAlias(_caching_api.aupdate_cache)
+    """Deprecated (removed in 0.3): `caching.aupdate_cache(llm, ...)`."""
     get_cache = DeprecatedAlias(_caching_api.get_cache)
+    """Deprecated (removed in 0.3): `caching.get_cache(llm, ...)`."""
     aget_cache = DeprecatedAlias(_caching_api.aget_cache)
+    """Deprecated (removed in 0.3): `caching.aget_cache(llm, ...)`."""
     delete_cache = DeprecatedAlias(_caching_api.delete_cache)
+    """Deprecated (removed in 0.3): `caching.delete_cache(llm, ...)`."""
     adelete_cache = DeprecatedAlias(_caching_api.adelete_cache)
+    """Deprecated (removed in 0.3): `caching.adelete_cache(llm, ...)`."""
     # Plumbing the tool once used; nothing of the package calls it now.
     run_sdk_call = DeprecatedAlias(_run_sdk_call, _SDK_CALL_ADVICE)
+    """Deprecated (removed in 0.3): make the call on `genai_client` directly."""
     arun_sdk_call = DeprecatedAlias(_arun_sdk_call, _SDK_CALL_ADVICE)
+    """Deprecated (removed in 0.3): make the call on `genai_client.aio` directly."""
 
     # --- tools and structured output -----------------------------------------------------
 

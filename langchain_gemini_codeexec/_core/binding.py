@@ -125,7 +125,7 @@ class DeprecatedAlias(Generic[R]):
         signature = inspect.signature(target)
         first, *rest = signature.parameters.values()
         method.__signature__ = signature.replace(  # type: ignore[union-attr]
-            parameters=[first.replace(name="self"), *rest]
+            parameters=[first.replace(name="self", annotation=inspect.Parameter.empty), *rest]
         )
         method.__name__ = method.__qualname__ = name
         use = advice or f"use `{replacement}(llm, ...)`"
@@ -160,9 +160,13 @@ class GeminiBinding(RunnableBinding[LanguageModelInput, AIMessage]):
 
     # Deprecated aliases of the free functions (kept for one release).
     submit_batch = DeprecatedAlias(_batch.submit_batch)
+    """Deprecated (removed in 0.3): `batch.submit_batch(llm, ...)`."""
     asubmit_batch = DeprecatedAlias(_batch.asubmit_batch)
+    """Deprecated (removed in 0.3): `batch.asubmit_batch(llm, ...)`."""
     create_cache = DeprecatedAlias(_caching.create_cache)
+    """Deprecated (removed in 0.3): `caching.create_cache(llm, ...)`."""
     acreate_cache = DeprecatedAlias(_caching.acreate_cache)
+    """Deprecated (removed in 0.3): `caching.acreate_cache(llm, ...)`."""
 
     def get_num_tokens_from_messages(
         self, messages: list[BaseMessage], tools: Sequence[Any] | None = None, **kwargs: Any

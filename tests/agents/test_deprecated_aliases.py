@@ -88,3 +88,20 @@ async def test_batch_methods_warn_and_still_work(
             await llm.bind(temperature=0.2).asubmit_batch(["c"]),  # type: ignore[attr-defined]
             GeminiBatchJob,
         )
+
+
+def test_aliases_show_their_targets_signature_and_docstring() -> None:
+    import inspect
+
+    from langchain_gemini_codeexec import caching
+
+    llm = ChatGeminiCodeExecution(api_key="test-key-for-signatures")
+    params = list(inspect.signature(llm.create_cache).parameters)
+    assert params == ["messages", "ttl", "display_name", "kwargs"]
+    unbound = inspect.signature(ChatGeminiCodeExecution.create_cache)
+    assert next(iter(unbound.parameters)) == "self"
+    assert inspect.iscoroutinefunction(llm.acreate_cache)
+    assert not inspect.iscoroutinefunction(llm.create_cache)
+    doc = llm.bind(temperature=0.1).aget_cache.__doc__  # type: ignore[attr-defined]
+    assert doc.startswith("Deprecated: use `langchain_gemini_codeexec.caching.aget_cache(")
+    assert (caching.aget_cache.__doc__ or "") in doc
