@@ -127,15 +127,15 @@ def test_redirect_of_a_files_api_upload_is_not_followed(
 
 # --- 2. timeouts -------------------------------------------------------------------------
 
-TRICKLED = json.dumps(response(text("x" * 200))).encode()
-TIMEOUT = 0.3  # short: 20 tests wait for it (the trickle would go on for 30 s)
-MARGIN = 0.6  # thread hand-off and a loaded machine
-
-
-def _warm(llm: ChatGeminiCodeExecution, server: GeminiTestServer, path: str) -> None:
-    """One normal call first, so that the timing below excludes building the client."""
-    server.enqueue(ANSWER)
-    assert invoke(llm, path).text == "The sum is 45."
+TRICKLED = json.dumps(response(text("x" * 200))).encode()  # ~300 bytes
+# Where every attempt times out, the timeout is as short as a loopback request allows (no
+# good answer has to fit in it); the trickle stays a third of it, so that every socket read
+# (bounded by the same timeout on sync paths) gets its byte in time and only the deadline on
+# the whole attempt can stop the answer, which would otherwise go on for ~10 s.
+TIMEOUT = 0.1
+TRICKLE = TIMEOUT / 3
+MARGIN = 0.6  # connecting, thread hand-off and a loaded machine
+HOPELESS = 0.05  # the server never answers and no request has to be counted: just the bound
 
 
 @pytest.mark.parametrize("head_too", [False, True], ids=["body", "head-and-body"])
@@ -144,14 +144,14 @@ def _warm(llm: ChatGeminiCodeExecution, server: GeminiTestServer, path: str) -> 
 def test_timeout_bounds_a_trickled_answer(
     server: GeminiTestServer, path: str, mode: str, head_too: bool
 ) -> None:
+    """No warm-up call (a good answer need not fit in the short TIMEOUT): the client is
+    built by `check_path` before the clock starts; connecting is within MARGIN."""
     llm = make_llm(server.base_url, path, timeout=TIMEOUT, max_retries=0)
     check_path(llm, path)
+    server.enqueue(Reply.trickle(TRICKLED, TRICKLE, head_too=head_too))
     if path.startswith("async"):
 
         async def timed() -> tuple[float, Exception | None]:
-            server.enqueue(ANSWER)
-            await llm.ainvoke("hi")
-            server.enqueue(Reply.trickle(TRICKLED, 0.1, head_too=head_too))
             start = time.perf_counter()
             try:
                 if mode == "invoke":
@@ -165,29 +165,42 @@ def test_timeout_bounds_a_trickled_answer(
 
         elapsed, error = asyncio.run(timed())
     else:
-        _warm(llm, server, path)
-        server.enqueue(Reply.trickle(TRICKLED, 0.1, head_too=head_too))
         start = time.perf_counter()
         error = call(llm, path, mode)
         elapsed = time.perf_counter() - start
     assert isinstance(error, GeminiTimeoutError), repr(error)
     assert isinstance(error, ModelTimeoutError) and isinstance(error, TimeoutError)
     assert TIMEOUT * 0.9 <= elapsed <= TIMEOUT + MARGIN, elapsed
+    assert len(TRICKLED) * TRICKLE > 10 * (TIMEOUT + MARGIN)  # the trickle alone would not end
+
+
+def _requests(server: GeminiTestServer, expected: int) -> int:
+    """The model requests the server got; a request of an attempt that timed out may land
+    a little after the caller gave up."""
+    deadline = time.monotonic() + 2.0
+    while len(server.model_requests) < expected and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return len(server.model_requests)
+
+
+PER_ATTEMPT = 0.15  # each attempt's request must reach the server before it times out
 
 
 @pytest.mark.parametrize("path", PATHS)
 def test_timeout_is_per_attempt(server: GeminiTestServer, path: str) -> None:
-    """Two attempts that each time out take about two timeouts, then a typed error."""
-    body = TRICKLED
-    server.enqueue(Reply.trickle(body, 0.1), Reply.trickle(body, 0.1))
-    llm = make_llm(server.base_url, path, timeout=0.2, max_retries=1)
+    """Two attempts that each time out take two whole timeouts (a timeout shared by the
+    attempts would end after one), then a typed error."""
+    server.enqueue(Reply.trickle(TRICKLED, TRICKLE), Reply.trickle(TRICKLED, TRICKLE))
+    llm = make_llm(server.base_url, path, timeout=PER_ATTEMPT, max_retries=1)
+    check_path(llm, path)
     start = time.perf_counter()
     error = call(llm, path, "invoke")
     elapsed = time.perf_counter() - start
     assert isinstance(error, GeminiTimeoutError), repr(error)
     assert "after 2 attempts" in str(error)
-    assert len(server.model_requests) == 2
-    assert elapsed < 0.4 + 0.05 + 1.5  # two attempts, a short backoff, building the client
+    assert _requests(server, 2) == 2
+    # two attempts, a short backoff (FAST_RETRY: 0.05 s at most), a loaded machine
+    assert 2 * PER_ATTEMPT * 0.9 <= elapsed < 2 * PER_ATTEMPT + 0.05 + 1.5, elapsed
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -202,8 +215,9 @@ def test_huge_timeout_does_not_overflow(server: GeminiTestServer, path: str, mod
 
 @pytest.mark.parametrize("path", ["sync-httpx2", "sync-httpx", "async-aiohttp", "async-httpx"])
 def test_timeout_bounds_the_files_api_upload(server: GeminiTestServer, path: str) -> None:
+    """Every attempt times out (the upload is the tool's first request): a tiny timeout."""
     server.files_delay = 5.0
-    llm = make_llm(server.base_url, path, timeout=0.2, max_retries=0)
+    llm = make_llm(server.base_url, path, timeout=HOPELESS, max_retries=0)
     tool = GeminiCodeExecutionTool(
         llm=llm, files={"big.csv": b"a,b\n" * 300}, inline_max_bytes=16, handle_tool_error=True
     )
@@ -212,7 +226,7 @@ def test_timeout_bounds_the_files_api_upload(server: GeminiTestServer, path: str
     content = tool.invoke(args) if path.startswith("sync") else asyncio.run(tool.ainvoke(args))
     elapsed = time.perf_counter() - start
     assert "did not answer in time" in str(content)
-    assert elapsed < 0.2 + 1.5, elapsed  # far less than the server's 5 s
+    assert HOPELESS * 0.9 <= elapsed < HOPELESS + 1.5, elapsed  # far less than the server's 5 s
     assert server.model_requests == []
 
 
@@ -369,7 +383,7 @@ def test_connection_failures_are_langchain_standard_errors(
     error = call(llm, path, "invoke")
     assert isinstance(error, ModelConnectionError) and error.is_retryable, repr(error)
     server.enqueue(Reply.hang(5))
-    llm = make_llm(server.base_url, path, max_retries=0, timeout=0.1)
+    llm = make_llm(server.base_url, path, max_retries=0, timeout=HOPELESS)
     error = call(llm, path, "invoke")
     assert isinstance(error, ModelTimeoutError) and isinstance(error, ModelConnectionError)
 
@@ -479,11 +493,11 @@ def test_timed_out_sync_calls_leave_no_thread_or_connection(
     server: GeminiTestServer, path: str
 ) -> None:
     """The worker that ran a timed-out attempt ends and drops its connection."""
-    llm = make_llm(server.base_url, path, timeout=0.3, max_retries=0)
-    _warm(llm, server, path)
+    llm = make_llm(server.base_url, path, timeout=TIMEOUT, max_retries=0)
+    check_path(llm, path)  # the client is built before the threads are counted
     before = threading.active_count()
     for mode in ("invoke", "stream", "invoke", "stream"):
-        server.enqueue(Reply.trickle(TRICKLED, 0.05))
+        server.enqueue(Reply.trickle(TRICKLED, TRICKLE))
         assert isinstance(call(llm, path, mode), GeminiTimeoutError)
     deadline = time.monotonic() + 2.0
     while time.monotonic() < deadline and (
@@ -492,3 +506,4 @@ def test_timed_out_sync_calls_leave_no_thread_or_connection(
         time.sleep(0.02)
     assert threading.active_count() <= before
     assert server.open_connections == 0
+    assert len(server.model_requests) == 4
