@@ -25,6 +25,9 @@ from tests.support import transport_in_use
 from .test_batch_sync import rich_answer
 
 FAST = {"poll_interval": 0.01, "timeout": 10.0, "progress": False}
+# A poll whose request hangs ends at the timeout, but a poll's own request always gets at
+# least 0.5 s (batch/_http.py): a shorter timeout would not end sooner.
+HUNG_POLL_TIMEOUT = 0.5
 
 
 async def test_inline_job_end_to_end(
@@ -93,11 +96,11 @@ async def test_polling_survives_network_failures_and_honours_timeout(
 
     server.batch.script = BatchScript(pending_polls=10_000)
     slow = await asubmit_batch(llm, ["b"])
-    server.batch.fail_next_polls(Reply.hang(30))
+    server.batch.fail_next_polls(Reply.hang(30))  # the first poll hangs past the timeout
     start = time.monotonic()
     with pytest.raises(BatchTimeoutError, match=r"GeminiBatchJob\.attach"):
-        await slow.apoll_until_done(poll_interval=0.05, timeout=0.5, progress=False)
-    assert time.monotonic() - start < 3.0
+        await slow.apoll_until_done(poll_interval=0.05, timeout=HUNG_POLL_TIMEOUT, progress=False)
+    assert HUNG_POLL_TIMEOUT * 0.9 <= time.monotonic() - start < HUNG_POLL_TIMEOUT + 2.5
     assert server.batch.jobs[slow.name].state == "BATCH_STATE_PENDING"
     await llm.genai_client.aio.aclose()
 

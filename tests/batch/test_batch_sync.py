@@ -45,6 +45,10 @@ from langchain_gemini_codeexec.testing import (
 from tests.support import API_KEY, sync_transport_in_use
 
 FAST = {"poll_interval": 0.01, "timeout": 10.0, "progress": False}
+POLL_TIMEOUT = 0.1  # polling that cannot succeed in time: the timeout only has to elapse
+# A poll whose request hangs ends at the timeout, but a poll's own request always gets at
+# least 0.5 s (batch/_http.py): a shorter timeout would not end sooner.
+HUNG_POLL_TIMEOUT = 0.5
 PNG = b"\x89PNG\r\n\x1a\n" + b"chart-bytes"
 
 
@@ -439,9 +443,9 @@ def test_timeout_leaves_the_job_running_and_says_how_to_attach(
     server.batch.script = BatchScript(pending_polls=10_000)
     job = submit_batch(llm, ["a"])
     start = time.monotonic()
-    with pytest.raises(BatchTimeoutError) as info:
-        job.poll_until_done(poll_interval=0.05, timeout=0.4, progress=False)
-    assert time.monotonic() - start < 2.0
+    with pytest.raises(BatchTimeoutError) as info:  # a few polls, all pending
+        job.poll_until_done(poll_interval=POLL_TIMEOUT / 4, timeout=POLL_TIMEOUT, progress=False)
+    assert POLL_TIMEOUT * 0.9 <= time.monotonic() - start < POLL_TIMEOUT + 2.0
     assert info.value.job_name == job.name
     assert f"GeminiBatchJob.attach({job.name!r}" in str(info.value)
     assert server.batch.jobs[job.name].state == "BATCH_STATE_PENDING"
@@ -455,8 +459,8 @@ def test_timeout_is_kept_while_the_server_hangs(
     server.batch.fail_next_polls(Reply.hang(30))
     start = time.monotonic()
     with pytest.raises(BatchTimeoutError):
-        job.poll_until_done(poll_interval=0.05, timeout=0.5, progress=False)
-    assert time.monotonic() - start < 3.0
+        job.poll_until_done(poll_interval=0.05, timeout=HUNG_POLL_TIMEOUT, progress=False)
+    assert HUNG_POLL_TIMEOUT * 0.9 <= time.monotonic() - start < HUNG_POLL_TIMEOUT + 2.5
 
 
 @pytest.mark.parametrize(

@@ -32,6 +32,8 @@ from langchain_gemini_codeexec.testing import GeminiTestServer, Reply, response,
 from tests.support import PATHS, check_path, path_llm
 
 FAST = {"poll_interval": 0.01, "timeout": 30.0, "progress": False}
+# The reader's timeout: its attach (a good answer) must fit in it on a loaded machine.
+READ_TIMEOUT = 0.3
 
 
 @pytest.fixture
@@ -76,17 +78,21 @@ def file_job_results(
 def test_a_trickled_download_head_is_cut_at_the_timeout(
     server: GeminiTestServer, path: str
 ) -> None:
-    """The head and body arrive a byte every 50 ms (about 10 s in all): every socket read
-    gets its byte in time, so only a deadline on the head stops it, at `timeout`."""
-    trickle = Reply.trickle(b'{"key":"k0"}\n' * 4, interval=0.05, head_too=True)
+    """The head and body arrive a byte every sixth of the timeout (about 7 s in all): every
+    socket read gets its byte in time, so only a deadline on the head stops it, at
+    `timeout`."""
+    interval = READ_TIMEOUT / 6
+    trickle = Reply.trickle(b'{"key":"k0"}\n' * 4, interval=interval, head_too=True)
+    started: list[float] = []
+
+    def trickle_next() -> None:
+        server.batch.download_faults.append(trickle)
+        started.append(time.perf_counter())
+
     with pytest.raises(GeminiTimeoutError):
-        file_job_results(
-            server,
-            path,
-            ["a"],
-            timeout=0.5,
-            before_download=lambda: server.batch.download_faults.append(trickle),
-        )
+        file_job_results(server, path, ["a"], timeout=READ_TIMEOUT, before_download=trickle_next)
+    elapsed = time.perf_counter() - started[0]  # attaching, then the download's head
+    assert READ_TIMEOUT * 0.9 <= elapsed < READ_TIMEOUT + 1.5, elapsed
 
 
 # --- 5. a healthy download is not cut --------------------------------------------------------
@@ -96,20 +102,22 @@ def test_a_trickled_download_head_is_cut_at_the_timeout(
 def test_a_download_streaming_steadily_past_the_timeout_is_read_whole(
     server: GeminiTestServer, path: str
 ) -> None:
-    """The file arrives 150 bytes every 50 ms, well over the 0.5 s timeout in all, each read
-    well within it: every result comes back (aiohttp used to cut at 0.5 s in all)."""
+    """The file arrives 150 bytes every tenth of the timeout, over twice the timeout in
+    all, each read well within it: every result comes back (aiohttp used to cut at the
+    timeout in all)."""
     inputs = [f"question {i}" for i in range(12)]
+    piece, interval = 150, READ_TIMEOUT / 10
 
     def pace() -> None:
-        server.batch.download_pace = (150, 0.05)
+        server.batch.download_pace = (piece, interval)
 
-    results = file_job_results(server, path, inputs, timeout=0.5, before_download=pace)
+    results = file_job_results(server, path, inputs, timeout=READ_TIMEOUT, before_download=pace)
     assert [r.message.text if r.message else r.error for r in results] == [
         f"echo {q}" for q in inputs
     ]
     (download,) = [r for r in server.requests if r.path.endswith(":download")]
     size = len(server.files[download.path.split("/v1beta/")[1].removesuffix(":download")].data)
-    assert size / 150 * 0.05 > 1.0, "the file took more than twice the timeout to arrive"
+    assert size / piece * interval > 2 * READ_TIMEOUT, "the file takes over twice the timeout"
 
 
 # --- 6. lines: linear, capped; out of order: on disk ---------------------------------------

@@ -9,6 +9,7 @@ reused); batch; serialization without the key; LangSmith params.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -256,12 +257,20 @@ def test_explicit_vertexai_false_wins_over_env(
 # ------------------------------------------------------------------ timeout
 
 
+HOPELESS_TIMEOUT = 0.05  # the server never answers: the call waits just this long
+
+
 @pytest.mark.every_http_path
 async def test_timeout_in_seconds(server: GeminiTestServer, ask: Any) -> None:
-    llm = ask.model(timeout=0.3, max_retries=0)
+    """The timeout is in seconds: not cut sooner (milliseconds), nor much later (the server
+    hangs for 10 s, then closes: a connection error, not a timeout)."""
+    llm = ask.model(timeout=HOPELESS_TIMEOUT, max_retries=0)
     server.enqueue(Reply.hang(10))
+    start = time.perf_counter()
     with pytest.raises(GeminiTimeoutError):
         await ask.raises(llm, "hi")
+    elapsed = time.perf_counter() - start  # building the client too, on a loaded machine
+    assert HOPELESS_TIMEOUT * 0.9 <= elapsed < HOPELESS_TIMEOUT + 2.0, elapsed
     # A generous timeout lets an answer through.
     patient = ask.model(timeout=30)
     server.enqueue(response(text("ok")))

@@ -29,6 +29,11 @@ from langchain_gemini_codeexec.testing import (
 from tests.support import invoke, path_llm, stream
 
 ANSWER = response(text("All good."), response_id="ok")
+# Server-given delays: short (a test sleeps them), yet far from the backoff path_llm's
+# FAST_RETRY would give (0.0075-0.0125 s for a first retry) and under retry_max_delay.
+RETRY_AFTER = 0.05
+RETRY_INFO = 0.04
+HOPELESS_TIMEOUT = 0.05  # the server hangs: the call waits just this long
 MODES = ("invoke", "stream")
 DEFAULT_PATHS = ("sync-httpx2", "async-aiohttp")
 
@@ -114,9 +119,9 @@ def test_max_retries_bounds_the_requests(server: GeminiTestServer, retries: int,
 def test_retry_after_header_is_honoured(
     server: GeminiTestServer, delays: _Delays, path: str, mode: str
 ) -> None:
-    server.enqueue(Reply.rate_limited(retry_after=0.2), ANSWER)
+    server.enqueue(Reply.rate_limited(retry_after=RETRY_AFTER), ANSWER)
     assert _call(server, path, mode, retry_max_delay=1.0) == "All good."
-    assert delays.delays == [pytest.approx(0.2)]
+    assert delays.delays == [pytest.approx(RETRY_AFTER)]
     assert len(server.model_requests) == 2
 
 
@@ -125,9 +130,9 @@ def test_retry_after_header_is_honoured(
 def test_retry_info_delay_is_honoured(
     server: GeminiTestServer, delays: _Delays, path: str, mode: str
 ) -> None:
-    server.enqueue(Reply.rate_limited(retry_delay="0.15s"), ANSWER)
+    server.enqueue(Reply.rate_limited(retry_delay=f"{RETRY_INFO}s"), ANSWER)
     assert _call(server, path, mode, retry_max_delay=1.0) == "All good."
-    assert delays.delays == [pytest.approx(0.15)]
+    assert delays.delays == [pytest.approx(RETRY_INFO)]
 
 
 def test_server_delay_is_capped(server: GeminiTestServer, delays: _Delays) -> None:
@@ -199,7 +204,7 @@ def test_timeout_bounds_each_request_and_is_retried(server: GeminiTestServer, pa
 @pytest.mark.parametrize("path", DEFAULT_PATHS)
 def test_timeout_with_no_retries_left(server: GeminiTestServer, path: str) -> None:
     server.enqueue(Reply.hang(10))
-    error = _fail(server, path, "invoke", timeout=0.2, max_retries=0)
+    error = _fail(server, path, "invoke", timeout=HOPELESS_TIMEOUT, max_retries=0)
     assert isinstance(error, GeminiTimeoutError) and isinstance(error, TimeoutError)
     assert "raise `timeout`" in str(error)
 
