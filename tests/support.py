@@ -58,7 +58,8 @@ MakeTool = Callable[..., GeminiCodeExecutionTool]
 
 # --- HTTP paths --------------------------------------------------------------------------
 
-FAST_RETRY = {"retry_initial_delay": 0.01, "retry_max_delay": 0.05}
+# Retries in a millisecond or so: only tests of the backoff itself set longer delays.
+FAST_RETRY = {"retry_initial_delay": 0.001, "retry_max_delay": 0.005}
 
 
 def force_transport(monkeypatch: pytest.MonkeyPatch, name: str) -> None:

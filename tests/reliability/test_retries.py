@@ -30,7 +30,7 @@ from tests.support import invoke, path_llm, stream
 
 ANSWER = response(text("All good."), response_id="ok")
 # Server-given delays: short (a test sleeps them), yet far from the backoff path_llm's
-# FAST_RETRY would give (0.0075-0.0125 s for a first retry) and under retry_max_delay.
+# FAST_RETRY would give (about 1 ms for a first retry) and under retry_max_delay.
 RETRY_AFTER = 0.05
 RETRY_INFO = 0.04
 HOPELESS_TIMEOUT = 0.05  # the server hangs: the call waits just this long
@@ -153,7 +153,8 @@ def test_garbage_retry_after_falls_back_to_backoff(
     server: GeminiTestServer, delays: _Delays
 ) -> None:
     server.enqueue(Reply.error(503, "busy", headers={"Retry-After": "soon-ish"}), ANSWER)
-    assert _call(server, "sync-httpx2", "invoke", retry_initial_delay=0.02) == "All good."
+    llm_kw = {"retry_initial_delay": 0.02, "retry_max_delay": 0.05}
+    assert _call(server, "sync-httpx2", "invoke", **llm_kw) == "All good."
     assert len(delays.delays) == 1 and 0.015 <= delays.delays[0] <= 0.025
 
 
