@@ -44,6 +44,9 @@ else:
 _NOT_DONE = frozenset({429, 503})
 _CHUNK = 1 << 16
 Json = dict[str, Any]
+# A poll's request gets at least this long (seconds), even when the poller's deadline is
+# nearer: a request given a few milliseconds could not be answered.
+MIN_POLL_WAIT = 0.5
 
 
 # A results line longer than this is that result's error, not held in memory: a line is one
@@ -161,7 +164,7 @@ class BatchHTTP:
         if retry:
             return (yield from call("get", path, timeout=timeout))
         try:
-            wait = None if timeout is None else max(timeout, 0.5)
+            wait = None if timeout is None else max(timeout, MIN_POLL_WAIT)
             return (yield from call("get", path, retry=False, timeout=wait))
         except Exception as exc:
             _fail(exc, 0)

@@ -18,6 +18,7 @@ from langchain_gemini_codeexec import (
     IncompleteResponseError,
     InvalidMessageError,
 )
+from langchain_gemini_codeexec.batch import _http as batch_http
 from langchain_gemini_codeexec.batch import asubmit_batch
 from langchain_gemini_codeexec.testing import BatchScript, GeminiTestServer, Reply, response, text
 from tests.support import transport_in_use
@@ -25,9 +26,10 @@ from tests.support import transport_in_use
 from .test_batch_sync import rich_answer
 
 FAST = {"poll_interval": 0.01, "timeout": 10.0, "progress": False}
-# A poll whose request hangs ends at the timeout, but a poll's own request always gets at
-# least 0.5 s (batch/_http.py): a shorter timeout would not end sooner.
-HUNG_POLL_TIMEOUT = 0.5
+# Polling that cannot succeed in time: the timeout only has to elapse. A poll's request
+# gets at least `MIN_POLL_WAIT` (0.5 s), lowered here so that a hung poll ends at the
+# timeout (test_batch_sync.py keeps the real floor).
+POLL_TIMEOUT = 0.1
 
 
 async def test_inline_job_end_to_end(
@@ -85,7 +87,9 @@ async def test_polling_survives_network_failures_and_honours_timeout(
     async_transport: str,
     server: GeminiTestServer,
     make_llm: Callable[..., ChatGeminiCodeExecution],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setattr(batch_http, "MIN_POLL_WAIT", POLL_TIMEOUT / 2)
     llm = make_llm()
     server.responder = lambda req: response(text("ok"))
     job = await asubmit_batch(llm, ["a"])
@@ -99,8 +103,8 @@ async def test_polling_survives_network_failures_and_honours_timeout(
     server.batch.fail_next_polls(Reply.hang(30))  # the first poll hangs past the timeout
     start = time.monotonic()
     with pytest.raises(BatchTimeoutError, match=r"GeminiBatchJob\.attach"):
-        await slow.apoll_until_done(poll_interval=0.05, timeout=HUNG_POLL_TIMEOUT, progress=False)
-    assert HUNG_POLL_TIMEOUT * 0.9 <= time.monotonic() - start < HUNG_POLL_TIMEOUT + 2.5
+        await slow.apoll_until_done(poll_interval=0.05, timeout=POLL_TIMEOUT, progress=False)
+    assert POLL_TIMEOUT * 0.9 <= time.monotonic() - start < POLL_TIMEOUT + 2.5
     assert server.batch.jobs[slow.name].state == "BATCH_STATE_PENDING"
     await llm.genai_client.aio.aclose()
 

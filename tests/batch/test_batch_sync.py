@@ -28,6 +28,7 @@ from langchain_gemini_codeexec import (
     InvalidMessageError,
 )
 from langchain_gemini_codeexec._core import pricing
+from langchain_gemini_codeexec.batch import _http as batch_http
 from langchain_gemini_codeexec.batch import asubmit_batch, submit_batch
 from langchain_gemini_codeexec.cost import sum_costs
 from langchain_gemini_codeexec.testing import (
@@ -46,9 +47,6 @@ from tests.support import API_KEY, sync_transport_in_use
 
 FAST = {"poll_interval": 0.01, "timeout": 10.0, "progress": False}
 POLL_TIMEOUT = 0.1  # polling that cannot succeed in time: the timeout only has to elapse
-# A poll whose request hangs ends at the timeout, but a poll's own request always gets at
-# least 0.5 s (batch/_http.py): a shorter timeout would not end sooner.
-HUNG_POLL_TIMEOUT = 0.5
 PNG = b"\x89PNG\r\n\x1a\n" + b"chart-bytes"
 
 
@@ -459,8 +457,10 @@ def test_timeout_is_kept_while_the_server_hangs(
     server.batch.fail_next_polls(Reply.hang(30))
     start = time.monotonic()
     with pytest.raises(BatchTimeoutError):
-        job.poll_until_done(poll_interval=0.05, timeout=HUNG_POLL_TIMEOUT, progress=False)
-    assert HUNG_POLL_TIMEOUT * 0.9 <= time.monotonic() - start < HUNG_POLL_TIMEOUT + 2.5
+        job.poll_until_done(poll_interval=0.05, timeout=POLL_TIMEOUT, progress=False)
+    # The hung poll is cut, at the timeout or at the least a poll's request gets (0.5 s).
+    floor = max(POLL_TIMEOUT, batch_http.MIN_POLL_WAIT)
+    assert floor * 0.9 <= time.monotonic() - start < floor + 2.5
 
 
 @pytest.mark.parametrize(
