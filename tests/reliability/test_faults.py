@@ -234,9 +234,28 @@ def _check_error(error: BaseException | None, expected: Outcome) -> None:
         assert word in message, f"{word!r} not in {message!r}"
 
 
-@pytest.mark.parametrize("path", PATHS)
-@pytest.mark.parametrize("fault", FAULTS, ids=[f.name for f in FAULTS])
+# Faults that only wait out a timeout: the same wait on every path in both modes. The fast
+# suite runs each once per HTTP path, invoke on these paths and stream on the others (both
+# modes on a sync and an async path); the slow set runs the whole matrix.
+WAITING = frozenset({"server slower than the timeout", "server slow once, then fine"})
+INVOKE_PATHS = ("sync-httpx2", "async-aiohttp", "async-httpx")
+
+
+def _cases(mode: str) -> list[Any]:
+    """(fault, path) for `mode`, ids as `fault-path`; see WAITING for the slow ones."""
+    cases = []
+    for fault in FAULTS:
+        for path in PATHS:
+            fast = fault.name not in WAITING or (path in INVOKE_PATHS) == (mode == "invoke")
+            mark = () if fast else pytest.mark.slow
+            cases.append(pytest.param(fault, path, id=f"{fault.name}-{path}", marks=mark))
+    return cases
+
+
+@pytest.mark.parametrize(("fault", "path"), _cases("invoke"))
 def test_fault_invoke(server: GeminiTestServer, fault: Fault, path: str) -> None:
+    """Every fault through invoke on every path (WAITING faults: some paths in the fast
+    suite, all in the slow set)."""
     url = _refused_url() if fault.refused else server.base_url
     server.enqueue(*fault.replies)
     llm = path_llm(url, path, **{"max_retries": MAX_RETRIES, **fault.kwargs})
@@ -257,9 +276,10 @@ def test_fault_invoke(server: GeminiTestServer, fault: Fault, path: str) -> None
     assert _requests(server, expected.requests) == expected.requests
 
 
-@pytest.mark.parametrize("path", PATHS)
-@pytest.mark.parametrize("fault", FAULTS, ids=[f.name for f in FAULTS])
+@pytest.mark.parametrize(("fault", "path"), _cases("stream"))
 def test_fault_stream(server: GeminiTestServer, fault: Fault, path: str) -> None:
+    """Every fault through stream on every path (WAITING faults: the paths invoke leaves
+    out in the fast suite, all in the slow set)."""
     url = _refused_url() if fault.refused else server.base_url
     server.enqueue(*fault.replies)
     llm = path_llm(url, path, **{"max_retries": MAX_RETRIES, **fault.kwargs})
