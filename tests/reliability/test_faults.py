@@ -71,6 +71,9 @@ class Outcome:
     error: type[Exception] | None = None
     says: tuple[str, ...] = ()
     requests: int = 1
+    # Every attempt timed out: an async attempt cut before its request went out (a starved
+    # machine) is never seen by the server, so it may count fewer, never more.
+    unsent_ok: bool = False
     # For streams: how many chunks at least reached the caller before the error.
     min_chunks: int = 0
     # For answers: the text and finish reason the caller gets.
@@ -88,6 +91,9 @@ class Fault:
     kwargs: dict[str, Any] = field(default_factory=dict)
 
 
+TIMED_OUT_TWICE = Outcome(
+    GeminiTimeoutError, ("did not answer within the timeout", "after 2"), 2, unsent_ok=True
+)
 STORM = tuple(Reply.error(503, "The model is overloaded.") for _ in range(MAX_RETRIES + 1))
 FAULTS = [
     Fault(
@@ -183,8 +189,8 @@ FAULTS = [
     Fault(  # one retry (not MAX_RETRIES): each attempt only waits out the timeout
         "server slower than the timeout",
         (Reply.hang(10), Reply.hang(10), Reply.hang(10)),
-        Outcome(GeminiTimeoutError, ("did not answer within the timeout", "after 2"), 2),
-        Outcome(GeminiTimeoutError, ("did not answer within the timeout", "after 2"), 2),
+        TIMED_OUT_TWICE,
+        TIMED_OUT_TWICE,
         kwargs={"timeout": HOPELESS_TIMEOUT, "max_retries": 1},
     ),
     Fault(
@@ -223,6 +229,11 @@ def _requests(server: GeminiTestServer, expected: int) -> int:
     while len(server.model_requests) < expected and time.monotonic() < deadline:
         time.sleep(0.01)
     return len(server.model_requests)
+
+
+def _check_requests(server: GeminiTestServer, expected: Outcome) -> None:
+    got = _requests(server, expected.requests)
+    assert got == expected.requests or (expected.unsent_ok and got < expected.requests), got
 
 
 def _check_error(error: BaseException | None, expected: Outcome) -> None:
@@ -273,7 +284,7 @@ def test_fault_invoke(server: GeminiTestServer, fault: Fault, path: str) -> None
         with pytest.raises(expected.error) as caught:
             invoke(llm, path)
         _check_error(caught.value, expected)
-    assert _requests(server, expected.requests) == expected.requests
+    _check_requests(server, expected)
 
 
 @pytest.mark.parametrize(("fault", "path"), _cases("stream"))
@@ -303,7 +314,7 @@ def test_fault_stream(server: GeminiTestServer, fault: Fault, path: str) -> None
             assert isinstance(chunk, AIMessageChunk)
             assert chunk.chunk_position != "last"
             assert "finish_reason" not in chunk.response_metadata
-    assert _requests(server, expected.requests) == expected.requests
+    _check_requests(server, expected)
 
 
 @pytest.mark.parametrize("path", PATHS)
