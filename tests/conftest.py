@@ -41,6 +41,7 @@ from tests.modes import (
     CONTRACT_MODES,
     EXAMPLE_MODES,
     PATHS,
+    RUN_FIRST,
     SYNC_TRANSPORTS,
     TRANSPORT_MODES,
 )
@@ -59,6 +60,13 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
         return None
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return 2 * (cores or 1)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The modules of `RUN_FIRST` first (their waits then overlap the CPU-bound rest)."""
+    tests = os.path.dirname(__file__)
+    rank = {os.path.join(tests, name): i for i, name in enumerate(RUN_FIRST)}
+    items.sort(key=lambda item: rank.get(str(item.path), len(RUN_FIRST)))  # stable
 
 
 @pytest.hookimpl(trylast=True)

@@ -1,4 +1,4 @@
-"""The HTTP paths and call modes tests are parametrized over.
+"""The HTTP paths and call modes tests are parametrized over, and the modules run first.
 
 Nothing heavy is imported here: `tests/conftest.py` reads these when pytest starts, before
 any worker needs google-genai or LangChain (`tests/support.py` re-exports them).
@@ -31,3 +31,22 @@ PATHS = SYNC_PATHS + ASYNC_PATHS
 # How an example test runs the script: in this process (fast) or in a fresh interpreter as
 # a user runs it (slow: ~2 s of imports each; `.ci/run` runs the slow set too).
 EXAMPLE_MODES = ("in-process", pytest.param("subprocess", marks=pytest.mark.slow))
+
+# Modules whose tests wait for real time (timeouts that must elapse, trickled answers, retry
+# delays, races): collected first, so that their waits overlap the CPU-bound rest of the
+# suite instead of being the last thing a worker does (tests/unit/test_suite_order.py
+# checks that each still exists).
+RUN_FIRST = (
+    "reliability/test_transport_promises.py",
+    "reliability/test_faults.py",
+    "batch/test_download_promises.py",
+    "reliability/test_retries.py",
+    "reliability/test_transport_audit.py",
+    "protocol/test_config.py",
+    "batch/test_batch_sync.py",
+    "batch/test_batch_async.py",
+    "docs/test_snippets.py",
+    "tool/test_confinement.py",
+    "replay/test_cassette_attacks.py",
+    "replay/test_pytest_plugin.py",
+)
