@@ -423,7 +423,7 @@ def test_swap_race_is_never_won(tmp_path: Path, kind: str) -> None:
     through. Control: the same harness against a plain path read (which follows links)
     must win some, so a 0 here means the walk held, not that no window opened.
     """
-    _check_race(tmp_path, kind, 600)
+    _check_race(tmp_path, kind, 200)
 
 
 @pytest.mark.slow
