@@ -7,9 +7,10 @@
 - `sync_client`: one sync test per sync HTTP library (httpx2, httpx).
 - `async_transport` / `allm`: one async test per async HTTP path of google-genai (aiohttp,
   httpx2, httpx); the path is checked to have carried the requests.
-- `ask`: one call in each mode: `answer = await ask(ask.model(), q)`; invoke, stream,
-  ainvoke and astream on one sync and one async path (`CONTRACT_MODES`), or in every
-  mode on every HTTP path (`TRANSPORT_MODES`) for tests marked `every_http_path`.
+- `ask`: one call in each mode: `answer = await ask(ask.model(), q)`; invoke on the sync
+  path and astream on the async one (`CONTRACT_MODES`; stream and ainvoke in the slow
+  set), or every mode on every HTTP path (`TRANSPORT_MODES`) for tests marked
+  `every_http_path`.
 - `path`: one model per HTTP path (`PATHS`), built with `support.path_llm`.
 - `make_tool`, `close_async`: the tool and models whose async sessions close on the
   test's own loop.
