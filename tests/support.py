@@ -36,6 +36,9 @@ from langchain_core.runnables import Runnable
 
 from langchain_gemini_codeexec import ChatGeminiCodeExecution, GeminiCodeExecutionTool
 from langchain_gemini_codeexec._transport import sdk as _sdk
+from langchain_gemini_codeexec._transport.config import build_client
+from langchain_gemini_codeexec._transport.retry import RetryPolicy
+from langchain_gemini_codeexec._transport.transport import Transport
 from tests.modes import ASYNC_PATHS as ASYNC_PATHS
 from tests.modes import ASYNC_TRANSPORTS as ASYNC_TRANSPORTS
 from tests.modes import CALL_MODES as CALL_MODES
@@ -60,6 +63,20 @@ MakeTool = Callable[..., GeminiCodeExecutionTool]
 
 # Retries in a millisecond or so: only tests of the backoff itself set longer delays.
 FAST_RETRY = {"retry_initial_delay": 0.001, "retry_max_delay": 0.005}
+
+
+def offline_transport() -> Transport:
+    """A transport for driving flows whose steps never reach its client (no server)."""
+    client = build_client(
+        api_key="test-key",
+        vertexai=False,
+        project=None,
+        location=None,
+        credentials=None,
+        base_url="http://127.0.0.1:9",
+        api_version=None,
+    )
+    return Transport(client, RetryPolicy(max_retries=0))
 
 
 def force_transport(monkeypatch: pytest.MonkeyPatch, name: str) -> None:

@@ -21,6 +21,8 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from .._mapping.from_gemini import usage_count
+
 if TYPE_CHECKING:
     from genai_prices.types import ModelPrice
 
@@ -40,17 +42,6 @@ _UNIT = 1_000_000  # tokens per rate probe (prices are per million tokens)
 # Per-token rates of each part, by the flat (tier-resolved) price they come from.
 _rates: dict[tuple[Any, ...], dict[str, Decimal]] = {}
 _rates_lock = threading.Lock()
-
-
-def count(value: Any) -> int:
-    """A usage count as Gemini sends it (an int, or a digit string); anything else is 0."""
-    if isinstance(value, bool):
-        return 0
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    return 0
 
 
 def price_data_version() -> str:
@@ -102,12 +93,14 @@ def _flat_price(model_price: ModelPrice, total_input: int) -> dict[str, Any]:
 
 def _slices(meta: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The usageMetadata of each part but `input` (the rest of the prompt)."""
-    cached = count(meta.get("cachedContentTokenCount"))
+    cached = usage_count(meta.get("cachedContentTokenCount"))
     slices: dict[str, dict[str, Any]] = {
         "cached_input": {"promptTokenCount": cached, "cachedContentTokenCount": cached},
-        "tool_use_input": {"toolUsePromptTokenCount": count(meta.get("toolUsePromptTokenCount"))},
-        "output": {"candidatesTokenCount": count(meta.get("candidatesTokenCount"))},
-        "thoughts": {"thoughtsTokenCount": count(meta.get("thoughtsTokenCount"))},
+        "tool_use_input": {
+            "toolUsePromptTokenCount": usage_count(meta.get("toolUsePromptTokenCount"))
+        },
+        "output": {"candidatesTokenCount": usage_count(meta.get("candidatesTokenCount"))},
+        "thoughts": {"thoughtsTokenCount": usage_count(meta.get("thoughtsTokenCount"))},
     }
     if meta.get("cacheTokensDetails"):
         slices["cached_input"]["cacheTokensDetails"] = meta["cacheTokensDetails"]
@@ -138,7 +131,7 @@ def _text_only(meta: dict[str, Any]) -> bool:
             return False  # malformed: genai-prices' whole calculation decides
         for entry in entries:
             other = isinstance(entry, dict) and entry.get("modality") not in (None, "TEXT")
-            if other and count(entry.get("tokenCount")):
+            if other and usage_count(entry.get("tokenCount")):
                 return False
     return True
 
@@ -252,7 +245,7 @@ def price(
     counts = {}
     for part, key in _COUNT_KEYS:
         value = meta.get(key, 0)
-        counts[part] = value if type(value) is int else count(value)
+        counts[part] = value if type(value) is int else usage_count(value)
     cached = counts["cached_input"]
     counts["input"] -= cached  # promptTokenCount includes the cached tokens
     total_input = counts["input"] + cached + counts["tool_use_input"]
@@ -294,7 +287,7 @@ _COUNT_KEYS = (
 
 def _uncached(meta: dict[str, Any], flat: dict[str, Any]) -> Decimal:
     """What the cached tokens would have cost as ordinary input."""
-    piece: dict[str, Any] = {"promptTokenCount": count(meta.get("cachedContentTokenCount"))}
+    piece: dict[str, Any] = {"promptTokenCount": usage_count(meta.get("cachedContentTokenCount"))}
     if meta.get("cacheTokensDetails"):
         piece["promptTokensDetails"] = meta["cacheTokensDetails"]
     return _calc(flat, piece)

@@ -291,7 +291,7 @@ def usage_to_metadata(usage: dict[str, Any] | None) -> dict[str, Any] | None:
     """LangChain `usage_metadata` from Gemini's usageMetadata (docs/contract.md, section 4)."""
     if not isinstance(usage, dict):
         return None
-    counts = {k: _as_int(usage.get(k)) for k in _USAGE_KEYS}
+    counts = {k: usage_count(usage.get(k)) for k in _USAGE_KEYS}
     prompt = counts["promptTokenCount"] + counts["toolUsePromptTokenCount"]
     thoughts = counts["thoughtsTokenCount"]
     output = counts["candidatesTokenCount"] + thoughts
@@ -306,7 +306,8 @@ def usage_to_metadata(usage: dict[str, Any] | None) -> dict[str, Any] | None:
     return metadata
 
 
-def _as_int(value: Any) -> int:
+def usage_count(value: Any) -> int:
+    """A usage count as Gemini sends it (an int, or a digit string); anything else is 0."""
     if isinstance(value, bool):
         return 0
     if isinstance(value, int):
@@ -346,8 +347,7 @@ def candidate_parts(candidate: dict[str, Any] | None) -> list[Any]:
         from langchain_gemini_codeexec.errors import IncompleteResponseError
 
         raise IncompleteResponseError(
-            f"Gemini's answer is malformed: candidate content {content!r:.200} has no list "
-            "of parts"
+            f"Gemini's answer is malformed: candidate content {content!r:.200} has no list of parts"
         )
     return parts or []
 

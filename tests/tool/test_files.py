@@ -14,10 +14,9 @@ from langchain_core.tools import ToolException
 from langchain_gemini_codeexec._sandbox.catalog import FileCatalog
 from langchain_gemini_codeexec._sandbox.names import SUPPORTED_TYPES, mime_type_of, name_problem
 from langchain_gemini_codeexec._sandbox.upload import UploadCache, Uploaded, inline_block
-from langchain_gemini_codeexec._transport.config import build_client
 from langchain_gemini_codeexec._transport.flow import attempt
-from langchain_gemini_codeexec._transport.retry import RetryPolicy
 from langchain_gemini_codeexec._transport.transport import Transport
+from tests.support import offline_transport
 
 LIMIT = 1000
 
@@ -245,16 +244,7 @@ def test_supported_types_table() -> None:
 
 @pytest.fixture(scope="module")
 def transport() -> Transport:
-    client = build_client(
-        api_key="test-key",
-        vertexai=False,
-        project=None,
-        location=None,
-        credentials=None,
-        base_url="http://127.0.0.1:9",
-        api_version=None,
-    )
-    return Transport(client, RetryPolicy(max_retries=0))
+    return offline_transport()
 
 
 def _uploaded(n: int) -> Uploaded:

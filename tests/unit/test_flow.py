@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from langchain_gemini_codeexec._transport.config import build_client
 from langchain_gemini_codeexec._transport.flow import Flow, invoke, sleep
 from langchain_gemini_codeexec._transport.retry import RetryPolicy
 from langchain_gemini_codeexec._transport.single_flight import SingleFlight
 from langchain_gemini_codeexec._transport.transport import Transport
+from tests.support import offline_transport
 
 
 class Echo:
@@ -41,16 +41,7 @@ class Echo:
 
 @pytest.fixture(scope="module")
 def transport() -> Transport:
-    client = build_client(
-        api_key="test-key",
-        vertexai=False,
-        project=None,
-        location=None,
-        credentials=None,
-        base_url="http://127.0.0.1:9",
-        api_version=None,
-    )
-    return Transport(client, RetryPolicy(max_retries=0))
+    return offline_transport()
 
 
 def run(transport: Transport, flow: Flow[Any], mode: str) -> Any:
